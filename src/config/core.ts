@@ -49,7 +49,7 @@ const retry = (fallback: string) =>
     });
 
 export const coreSchema = {
-  PORT: envInt(8080, 1, 65535),
+  PORT: envInt(8080, 0, 65535),
   HOST: envString('127.0.0.1'),
   FAX_DATA_DIR: envString('./faxdata'),
   DATABASE_URL: databaseUrl,
@@ -72,6 +72,7 @@ export const coreSchema = {
   FAX_DISABLED: envBool(false),
   FAX_JOB_DEADLINE_MINUTES: envInt(240, 1, 7 * 24 * 60),
   JOB_LEASE_SECONDS: envInt(60, 5, 3600),
+  FAX_ATTEMPT_TIMEOUT_MINUTES: envInt(20, 1, 24 * 60),
   DISPATCH_POLL_MS: envInt(500, 10, 60_000),
   FAX_RETRY_BUSY: retry('4:180'),
   FAX_RETRY_NO_ANSWER: retry('3:300'),

@@ -1,0 +1,22 @@
+// Builds the outbound backend named by FAX_BACKEND.
+import type { Settings } from '../config/index.js';
+import type { Logger } from '../log.js';
+import { SandboxBackend } from './sandbox/index.js';
+import type { FaxBackend } from './types.js';
+
+export class BackendConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackendConfigError';
+  }
+}
+
+export function createBackend(s: Settings, log: Logger): FaxBackend {
+  const name = s.FAX_BACKEND;
+  switch (name) {
+    case 'sandbox':
+      return new SandboxBackend({ dataDir: s.dataDir, delayMs: s.SANDBOX_DELAY_SECONDS * 1000, capacity: s.SANDBOX_MAX_CHANNELS, log: log.child({ backend: 'sandbox' }) });
+    default:
+      throw new BackendConfigError(`FAX_BACKEND=${name} is not available in this build (available: sandbox)`);
+  }
+}

@@ -1,0 +1,74 @@
+// POST /fax (multipart `to` + `file` → 202 with the queued job) and GET /fax/{id}.
+import Router from '@koa/router';
+import { isAdmin } from '../../auth/principal.js';
+import { ApiError } from '../../errors.js';
+import type { JobStore } from '../../jobs/job-store.js';
+import { presentJob } from '../../jobs/presenter.js';
+import type { FaxSubmitter } from '../../jobs/submit.js';
+import { requireScope, type AppState, type AuthDeps } from '../middleware/auth.js';
+import { formField, formatMb, multipart, uploadedFile } from '../multipart.js';
+
+export interface FaxRouteDeps {
+  auth: AuthDeps;
+  jobs: JobStore;
+  submitter: FaxSubmitter;
+  maxUploadBytes: () => number;
+}
+
+/** Room for the multipart envelope and the `to` field around the file itself. */
+export const MULTIPART_OVERHEAD = 64 * 1024;
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+export function faxRoutes(d: FaxRouteDeps): Router<AppState> {
+  const r = new Router<AppState>();
+
+  r.post(
+    '/fax',
+    requireScope(d.auth, 'fax:send'),
+    async (ctx, next) => {
+      // Refuse a declared oversize body before reading a byte of it.
+      const declared = Number(ctx.get('Content-Length') || NaN);
+      if (Number.isFinite(declared) && declared > d.maxUploadBytes() + MULTIPART_OVERHEAD) {
+        throw new ApiError(413, 'file_too_large', `the file is larger than the ${formatMb(d.maxUploadBytes())} limit (MAX_FILE_SIZE_MB)`);
+      }
+      if (!ctx.is('multipart/form-data')) {
+        throw new ApiError(400, 'multipart_required', 'send the fax as multipart/form-data with the fields "to" and "file"');
+      }
+      await multipart(d.maxUploadBytes())(ctx, next);
+    },
+    async (ctx) => {
+      const body = ctx.request.body as unknown;
+      const files = (ctx.request as unknown as { files?: unknown }).files;
+      const to = formField(body, 'to');
+      if (to === 'many') throw new ApiError(400, 'invalid_number', 'send one destination number in "to"');
+      if (to === null || to.trim() === '') throw new ApiError(400, 'missing_to', 'the form field "to" (destination number) is required');
+      const file = uploadedFile(files, 'file');
+      if (file === 'many') throw new ApiError(400, 'too_many_files', 'send exactly one file in the "file" field');
+      if (file === null) throw new ApiError(400, 'missing_file', 'the form field "file" (a PDF or text file) is required');
+      const idem = ctx.get('Idempotency-Key');
+      if (idem !== '' && !IDEMPOTENCY_KEY.test(idem)) {
+        throw new ApiError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 printable ASCII characters');
+      }
+      const { job, replayed } = await d.submitter.submit({
+        principal: ctx.state.principal!,
+        to,
+        file: file.bytes,
+        idempotencyKey: idem === '' ? undefined : idem,
+      });
+      ctx.status = 202;
+      if (replayed) ctx.set('Idempotent-Replayed', 'true');
+      ctx.body = presentJob(job);
+    },
+  );
+
+  r.get('/fax/:id', requireScope(d.auth, 'fax:read'), async (ctx) => {
+    const p = ctx.state.principal!;
+    const job = await d.jobs.get(ctx.params.id!);
+    // Another key's job is "not found", not "forbidden": a key must not learn which ids exist.
+    if (!job || (!isAdmin(p) && (job.owner_key_id ?? null) !== p.keyId)) throw new ApiError(404, 'not_found', 'fax job not found');
+    ctx.body = presentJob(job);
+  });
+
+  return r;
+}

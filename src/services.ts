@@ -1,0 +1,139 @@
+// The composition root: builds every service from the settings, starts them in order and stops them in reverse.
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { ApiKeys } from './auth/api-keys.js';
+import { RateLimiter } from './auth/rate-limit.js';
+import { Audit } from './audit/audit.js';
+import { createBackend } from './backends/registry.js';
+import type { FaxBackend } from './backends/types.js';
+import type { Settings } from './config/index.js';
+import { openDb, type Db } from './db/connect.js';
+import { migrateToLatest } from './db/migrate.js';
+import { createHttpApp, maxUploadBytes } from './http/app.js';
+import { MULTIPART_OVERHEAD } from './http/routes/fax.js';
+import { closeServer, listen } from './http/server.js';
+import { Dispatcher } from './jobs/dispatcher.js';
+import { JobStore } from './jobs/job-store.js';
+import type { RetryRules } from './jobs/retry-policy.js';
+import { FaxSubmitter } from './jobs/submit.js';
+import type { Logger } from './log.js';
+import { checkReadiness, type ReadinessReport } from './readiness.js';
+import { LocalStore } from './storage/local.js';
+
+export interface Services {
+  settings: Settings;
+  log: Logger;
+  db: Db;
+  store: LocalStore;
+  audit: Audit;
+  apiKeys: ApiKeys;
+  limiter: RateLimiter;
+  jobs: JobStore;
+  submitter: FaxSubmitter;
+  backend: FaxBackend;
+  dispatcher: Dispatcher;
+  readiness: () => Promise<ReadinessReport>;
+}
+
+export interface BuildOptions {
+  /** Replace the backend FAX_BACKEND names (tests use this to count calls); production never does. */
+  backend?: FaxBackend;
+}
+
+export function retryRules(s: Settings): RetryRules {
+  return {
+    busy: s.FAX_RETRY_BUSY,
+    no_answer: s.FAX_RETRY_NO_ANSWER,
+    congestion: s.FAX_RETRY_CONGESTION,
+    protocol: s.FAX_RETRY_PROTOCOL,
+    transient: s.FAX_RETRY_TRANSIENT,
+  };
+}
+
+export async function buildServices(settings: Settings, log: Logger, opts: BuildOptions = {}): Promise<Services> {
+  mkdirSync(settings.dataDir, { recursive: true });
+  const db = openDb({ url: settings.DATABASE_URL, dataDir: settings.dataDir, poolMax: settings.DB_POOL_MAX, sqliteSynchronous: settings.SQLITE_SYNCHRONOUS });
+  try {
+    const applied = await migrateToLatest(db);
+    if (applied.length > 0) log.info({ migrations: applied, database: db.describe }, 'database migrated');
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+  const store = new LocalStore(settings.dataDir);
+  const audit = new Audit(db, settings.instanceId, log);
+  const apiKeys = new ApiKeys(db, { bootstrapKey: settings.API_KEY, defaultRateLimit: settings.MAX_REQUESTS_PER_MINUTE }, log);
+  const jobs = new JobStore(db, audit);
+  const backend = opts.backend ?? createBackend(settings, log);
+  const s = { settings, log, db, store, audit, apiKeys, limiter: new RateLimiter(), jobs, backend } as Services;
+  s.dispatcher = new Dispatcher(
+    jobs,
+    backend,
+    store,
+    audit,
+    {
+      instanceId: settings.instanceId,
+      leaseMs: settings.JOB_LEASE_SECONDS * 1000,
+      pollMs: settings.DISPATCH_POLL_MS,
+      rules: retryRules(settings),
+      attemptTimeoutMs: settings.FAX_ATTEMPT_TIMEOUT_MINUTES * 60_000,
+      perPageMs: 120_000,
+    },
+    log.child({ component: 'dispatcher' }),
+  );
+  s.submitter = new FaxSubmitter(
+    db,
+    store,
+    audit,
+    () => ({
+      backend: s.backend.name,
+      disabled: s.settings.FAX_DISABLED,
+      maxPages: s.settings.FAX_MAX_PAGES,
+      pageSize: s.settings.FAX_PAGE_SIZE,
+      deadlineMinutes: s.settings.FAX_JOB_DEADLINE_MINUTES,
+    }),
+    () => s.dispatcher.wake(),
+  );
+  s.readiness = () => checkReadiness({ db, store, backend: s.backend });
+  return s;
+}
+
+export interface RunningApp {
+  services: Services;
+  server: Server;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts everything: database, first admin key, backend, dispatcher (after reconciling), then HTTP. */
+export async function startApp(settings: Settings, log: Logger, opts: BuildOptions = {}): Promise<RunningApp> {
+  const s = await buildServices(settings, log, opts);
+  try {
+    if (settings.REQUIRE_API_KEY) await s.apiKeys.ensureInitialAdminKey(settings.dataDir);
+    else log.warn('REQUIRE_API_KEY=false: requests without an API key are accepted (fax and inbound scopes, no admin); do not expose this service');
+    if (settings.FAX_DISABLED) log.warn('FAX_DISABLED=true: new faxes are accepted but never sent (status "disabled")');
+    await s.backend.start(s.dispatcher);
+    await s.dispatcher.start();
+    const app = createHttpApp(s);
+    const { server, url } = await listen(app, {
+      host: settings.HOST ?? '127.0.0.1',
+      port: settings.PORT,
+      maxBodyBytes: () => maxUploadBytes(s) + MULTIPART_OVERHEAD,
+    });
+    log.info({ url, backend: s.backend.name, database: s.db.describe, instance: settings.instanceId }, 'faxbot listening');
+    let stopping: Promise<void> | null = null;
+    const stop = () =>
+      (stopping ??= (async () => {
+        await closeServer(server, 10_000);
+        await s.dispatcher.stop();
+        await s.backend.stop();
+        await s.db.close();
+      })());
+    return { services: s, server, url, stop };
+  } catch (err) {
+    await s.dispatcher.stop().catch(() => undefined);
+    await s.backend.stop().catch(() => undefined);
+    await s.db.close().catch(() => undefined);
+    throw err;
+  }
+}
