@@ -200,50 +200,89 @@ function rawImage(page: TiffPage, strips: Uint8Array[], photometric: number): Pa
  * honouring the TIFF Orientation (1–8) so the page shows the way the fax was meant to be read.
  */
 function placeImages(doc: PDFDocument, page: TiffPage, images: PageImage[], xDpi: number, yDpi: number): PdfPageSize {
-  const imgW = floor4((page.width * 72) / xDpi);
-  const imgH = floor4((page.length * 72) / yDpi);
+  const px = 72 / xDpi; // points per column
+  const py = 72 / yDpi; // points per row
   const transposed = page.orientation >= 5 && page.orientation <= 8;
+  const imgW = floor4(page.width * px);
+  const imgH = floor4(page.length * py);
   const widthPt = transposed ? imgH : imgW;
   const heightPt = transposed ? imgW : imgH;
   const pdfPage: PDFPage = doc.addPage([widthPt, heightPt]);
-  const o = orientationMatrix(page.orientation, widthPt, heightPt);
-  const L = page.length;
-  images.forEach((img) => {
+  const o = pixelToPage(page.orientation, widthPt, heightPt, px, py);
+  for (const img of images) {
     const stream = img.flate ? doc.context.flateStream(img.data, img.dict) : doc.context.stream(img.data, img.dict);
     const ref = doc.context.register(stream);
     const name = pdfPage.node.newXObject('Im', ref);
-    const ops = [pushGraphicsState(), concatTransformationMatrix(...o)];
-    if (img.rows !== L) {
-      // Map this strip's unit square onto its band of the whole image's unit square (row 0 at the top).
-      ops.push(concatTransformationMatrix(1, 0, 0, img.rows / L, 0, (L - img.firstRow - img.rows) / L));
-    }
-    ops.push(drawObject(name), popGraphicsState());
-    pdfPage.pushOperators(...ops);
-  });
+    pdfPage.pushOperators(
+      pushGraphicsState(),
+      concatTransformationMatrix(...imageMatrix(o, page.width, img.firstRow, img.firstRow + img.rows)),
+      drawObject(name),
+      popGraphicsState(),
+    );
+  }
   return { widthPt, heightPt };
 }
 
 /**
- * Rounds a size in points down to 4 decimals. 1728 px at 204 dpi is 609.88235… pt; written in full, a
- * renderer at 204 dpi computes 1728.0000000000002 px, rounds up to 1729 and resamples every row.
- * Slightly under the exact size keeps the fax's pixels one-to-one.
+ * A size in points, rounded down to 4 decimals and kept strictly below the exact value. 1728 px at 204 dpi
+ * is 609.88235… pt; written in full, a renderer at 204 dpi computes 1728.0000000000002 px, makes the
+ * page 1729 px wide and resamples every row, and even an exact 792 pt (2156 rows at 196 dpi) made
+ * poppler drop and double rows. A hair under the exact size keeps the fax's pixels one-to-one.
  */
-const floor4 = (v: number) => Math.floor(v * 1e4) / 1e4;
+const floor4 = (v: number) => Math.floor(v * 1e4 - 1e-6) / 1e4;
+
+/**
+ * Each image is drawn this far (in fax pixels) inside its exact pixel rectangle. Renderers take the
+ * floor of an image's first device pixel and floor+1 of its last; an edge landing exactly on (or a
+ * rounding error below) a pixel boundary grows or shifts the image by one pixel, which for a strip
+ * image means a doubled or lost row at the seam.
+ */
+const INSET_PX = 0.01;
 
 type Matrix = [number, number, number, number, number, number];
 
-/** Maps the image's unit square (row 0 at the top, column 0 at the left) onto a W x H page per TIFF Orientation. */
-function orientationMatrix(orientation: number, W: number, H: number): Matrix {
+/** Affine map from fax pixel space (column c, row r, row 0 at the top) to page points: x = a·c + b·r + e, y = … */
+interface PixelMap {
+  xc: number;
+  xr: number;
+  x0: number;
+  yc: number;
+  yr: number;
+  y0: number;
+}
+
+/** Where pixel (c, r) lands on a W x H pt page for each TIFF Orientation, `px`/`py` pt per column/row. */
+function pixelToPage(orientation: number, W: number, H: number, px: number, py: number): PixelMap {
   switch (orientation) {
-    case 2: return [-W, 0, 0, H, W, 0]; // column 0 on the right
-    case 3: return [-W, 0, 0, -H, W, H]; // rotated 180°
-    case 4: return [W, 0, 0, -H, 0, H]; // row 0 at the bottom
-    case 5: return [0, -H, -W, 0, W, H]; // row 0 on the left, column 0 at the top
-    case 6: return [0, -H, W, 0, 0, H]; // row 0 on the right, column 0 at the top
-    case 7: return [0, H, W, 0, 0, 0]; // row 0 on the right, column 0 at the bottom
-    case 8: return [0, H, -W, 0, W, 0]; // row 0 on the left, column 0 at the bottom
-    default: return [W, 0, 0, H, 0, 0];
+    case 2: return { xc: -px, xr: 0, x0: W, yc: 0, yr: -py, y0: H }; // column 0 on the right
+    case 3: return { xc: -px, xr: 0, x0: W, yc: 0, yr: py, y0: 0 }; // rotated 180°
+    case 4: return { xc: px, xr: 0, x0: 0, yc: 0, yr: py, y0: 0 }; // row 0 at the bottom
+    case 5: return { xc: 0, xr: py, x0: 0, yc: -px, yr: 0, y0: H }; // row 0 on the left, column 0 at the top
+    case 6: return { xc: 0, xr: -py, x0: W, yc: -px, yr: 0, y0: H }; // row 0 on the right, column 0 at the top
+    case 7: return { xc: 0, xr: -py, x0: W, yc: px, yr: 0, y0: 0 }; // row 0 on the right, column 0 at the bottom
+    case 8: return { xc: 0, xr: py, x0: 0, yc: px, yr: 0, y0: 0 }; // row 0 on the left, column 0 at the bottom
+    default: return { xc: px, xr: 0, x0: 0, yc: 0, yr: -py, y0: H };
   }
+}
+
+/**
+ * The `cm` matrix that draws an image (whose unit square has its first row at the top, v = 1) over
+ * columns 0…width and rows r0…r1 of the page, inset by INSET_PX on every side.
+ */
+function imageMatrix(m: PixelMap, width: number, r0: number, r1: number): Matrix {
+  const c0 = INSET_PX;
+  const cw = width - 2 * INSET_PX;
+  const rBottom = r1 - INSET_PX; // v = 0
+  const rh = r1 - r0 - 2 * INSET_PX;
+  // (u, v) → (c, r) = (c0 + u·cw, rBottom − v·rh), then through the orientation map.
+  return [
+    m.xc * cw,
+    m.yc * cw,
+    -m.xr * rh,
+    -m.yr * rh,
+    m.xc * c0 + m.xr * rBottom + m.x0,
+    m.yc * c0 + m.yr * rBottom + m.y0,
+  ];
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
