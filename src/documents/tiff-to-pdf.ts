@@ -1,12 +1,6 @@
 // Turns a received fax TIFF into a PDF that carries the fax's own CCITT data, so pixels and page count stay exact.
-import {
-  PDFDocument,
-  concatTransformationMatrix,
-  drawObject,
-  popGraphicsState,
-  pushGraphicsState,
-  type PDFPage,
-} from 'pdf-lib';
+import { deflateSync } from 'node:zlib';
+import { PDFDocument, PDFName, PDFStream, type PDFDict, type PDFPage } from 'pdf-lib';
 import { TiffError } from './tiff/errors.js';
 import { Compression, readTiff, stripBytes, stripRows, type TiffPage, type TiffReadLimits } from './tiff/reader.js';
 import { dpi, FAX_X_DPI, FAX_Y_DPI_FINE, FAX_Y_DPI_NORMAL } from './tiff/validate.js';
@@ -56,7 +50,7 @@ export async function tiffToPdf(tiff: Uint8Array, opts: TiffToPdfOptions = {}): 
     const size = placeImages(doc, page, images, x, y);
     pageSizes.push(size);
   }
-  const pdf = await doc.save();
+  const pdf = await doc.save({ useObjectStreams: false });
   return { pdf, pages: info.pages.length, pageSizes };
 }
 
@@ -209,17 +203,17 @@ function placeImages(doc: PDFDocument, page: TiffPage, images: PageImage[], xDpi
   const heightPt = transposed ? imgW : imgH;
   const pdfPage: PDFPage = doc.addPage([widthPt, heightPt]);
   const o = pixelToPage(page.orientation, widthPt, heightPt, px, py);
-  for (const img of images) {
-    const stream = img.flate ? doc.context.flateStream(img.data, img.dict) : doc.context.stream(img.data, img.dict);
-    const ref = doc.context.register(stream);
-    const name = pdfPage.node.newXObject('Im', ref);
-    pdfPage.pushOperators(
-      pushGraphicsState(),
-      concatTransformationMatrix(...imageMatrix(o, page.width, img.firstRow, img.firstRow + img.rows)),
-      drawObject(name),
-      popGraphicsState(),
-    );
-  }
+  let content = '';
+  images.forEach((img, i) => {
+    const dict = doc.context.obj(img.flate ? { ...img.dict, Filter: 'FlateDecode' } : img.dict);
+    const data = img.flate ? deflateSync(img.data) : img.data;
+    const name = pdfPage.node.newXObject('Im', doc.context.register(new BytesStream(dict, data)));
+    const m = imageMatrix(o, page.width, img.firstRow, img.firstRow + img.rows).map(num).join(' ');
+    content += `${i ? '\n' : ''}q ${m} cm ${name.asString()} Do Q`;
+  });
+  // A few dozen bytes per page: written plain, which also spares a deflate per page.
+  const contentRef = doc.context.register(new BytesStream(doc.context.obj({}), Buffer.from(content, 'latin1')));
+  pdfPage.node.set(PDFName.of('Contents'), contentRef);
   return { widthPt, heightPt };
 }
 
@@ -283,6 +277,49 @@ function imageMatrix(m: PixelMap, width: number, r0: number, r1: number): Matrix
     m.xc * c0 + m.xr * rBottom + m.x0,
     m.yc * c0 + m.yr * rBottom + m.y0,
   ];
+}
+
+/** A PDF number: fixed-point (PDF has no exponent form), 6 decimals are far below a fax pixel. */
+function num(v: number): string {
+  const s = v.toFixed(6).replace(/\.?0+$/, '');
+  return s === '-0' || s === '' ? '0' : s;
+}
+
+const STREAM_HEAD = Buffer.from('\nstream\n', 'latin1');
+const STREAM_TAIL = Buffer.from('\nendstream', 'latin1');
+
+/**
+ * A stream whose bytes are written as they are with one memory copy: pdf-lib's raw stream copies
+ * byte by byte, which was a fifth of the time for a 20-page fax.
+ */
+class BytesStream extends PDFStream {
+  constructor(
+    dict: PDFDict,
+    private readonly bytes: Uint8Array,
+  ) {
+    super(dict);
+  }
+  override getContents(): Uint8Array {
+    return this.bytes;
+  }
+  override getContentsSize(): number {
+    return this.bytes.length;
+  }
+  override getContentsString(): string {
+    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length).toString('latin1');
+  }
+  override copyBytesInto(buffer: Uint8Array, offset: number): number {
+    this.updateDict();
+    const start = offset;
+    offset += this.dict.copyBytesInto(buffer, offset);
+    buffer.set(STREAM_HEAD, offset);
+    offset += STREAM_HEAD.length;
+    buffer.set(this.bytes, offset);
+    offset += this.bytes.length;
+    buffer.set(STREAM_TAIL, offset);
+    offset += STREAM_TAIL.length;
+    return offset - start;
+  }
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
