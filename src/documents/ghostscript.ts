@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
  * - `aborted`: the caller's AbortSignal fired (e.g. shutdown)
  * - `failed`: gs exited with an error
  * - `unreadable`: the input file could not be read
+ * - `unwritable`: the output could not be written (missing directory, permissions, disk full)
  * - `unrenderable`: the document is damaged, encrypted or not a PDF
  * - `too_many_pages`: over the caller's page limit
  * - `bad_output`: gs produced something that is not the expected fax TIFF (a bug, not the user's fault)
@@ -17,6 +18,7 @@ export type GhostscriptErrorCode =
   | 'aborted'
   | 'failed'
   | 'unreadable'
+  | 'unwritable'
   | 'unrenderable'
   | 'too_many_pages'
   | 'bad_output';

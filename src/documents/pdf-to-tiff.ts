@@ -1,6 +1,6 @@
 // Renders a PDF into a TIFF-F fax file (1728 px, 204x98/196, G3/G4, one strip per page) with Ghostscript, atomically.
 import { randomUUID } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { GhostscriptError, runGhostscript } from './ghostscript.js';
 import { readTiff } from './tiff/reader.js';
@@ -76,6 +76,10 @@ export async function pdfToFaxTiff(pdfPath: string, outPath: string, opts: PdfTo
 
   const tmp = join(dirname(target), `.${basename(target)}.${randomUUID()}.tmp`);
   try {
+    // Claim the temp name first: a missing or read-only directory is then our error, not the document's.
+    await writeFile(tmp, '', { flag: 'wx' }).catch((e: NodeJS.ErrnoException) => {
+      throw new GhostscriptError('unwritable', `the fax TIFF could not be written (${e.code ?? 'error'})`);
+    });
     let run;
     try {
       run = await runGhostscript(faxGhostscriptArgs(input, tmp, opts), {
@@ -85,6 +89,9 @@ export async function pdfToFaxTiff(pdfPath: string, outPath: string, opts: PdfTo
         redact: [input, tmp],
       });
     } catch (e) {
+      if (e instanceof GhostscriptError && e.code === 'failed' && /No space left|Could not open the file/i.test(e.diagnostics)) {
+        throw new GhostscriptError('unwritable', 'the fax TIFF could not be written (Ghostscript could not write its output)', e.exitCode, e.diagnostics);
+      }
       if (e instanceof GhostscriptError && e.code === 'failed') {
         throw new GhostscriptError('unrenderable', `the document could not be rendered: ${failureReason(e.diagnostics)}`, e.exitCode, e.diagnostics);
       }

@@ -92,6 +92,9 @@ describe('pdfToFaxTiff writes TIFF-F that spandsp accepts', () => {
       assert.equal(info.pages.length, pages);
       assert.deepEqual(validateFaxTiff(info), []);
       for (const p of info.pages) {
+        // Ghostscript writes PageNumber as (page, 0): total "unknown", which TIFF allows and spandsp ignores.
+        assert.equal(p.pageNumber?.[0], p.index);
+        assert.equal(p.newSubfileType, 2);
         assert.equal(p.compression, compression === 'g4' ? 4 : 3);
         assert.deepEqual([p.width, p.length, p.xResolution, p.yResolution, p.stripOffsets.length], [1728, lines, 204, yres, 1]);
       }
@@ -232,6 +235,15 @@ describe('pdfToFaxTiff fails cleanly', () => {
     const p = join(dir, 'heavy.pdf');
     await writeFile(p, await doc.save());
     await failsWith('timeout', p, { timeoutMs: 300 }, 'timeout', /^Ghostscript timed out after 300 ms$/);
+  });
+
+  it('an output directory that does not exist is an unwritable error, not a bad document', async () => {
+    await assert.rejects(pdfToFaxTiff(pdfs['letter-1.pdf']!, join(dir, 'no-such-dir', 'fax.tif'), base), (e: unknown) => {
+      assert.ok(e instanceof GhostscriptError);
+      assert.equal(e.code, 'unwritable');
+      assert.equal(e.message, 'the fax TIFF could not be written (ENOENT)');
+      return true;
+    });
   });
 
   it('a missing Ghostscript', async () => {
