@@ -22,8 +22,9 @@ export interface TiffToPdfResult {
   pageSizes: PdfPageSize[];
 }
 
-/** One image XObject: the bytes exactly as they go into the PDF and the rows of the page it covers. */
+/** One image XObject and the rows of the page it covers. */
 interface PageImage {
+  /** CCITT data as it goes into the PDF, or raw 1-bit rows when `flate` (deflated on the way in). */
   data: Uint8Array;
   dict: Record<string, string | number | boolean | number[] | Record<string, number | boolean>>;
   flate: boolean;
