@@ -198,10 +198,9 @@ export class AriClient extends EventEmitter<AriClientEvents> {
   whenConnected(timeoutMs: number): Promise<void> {
     if (this._state === 'connected') return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const onState = (s: AriConnectionState, err: string | null): void => {
+      const onState = (s: AriConnectionState): void => {
         if (s === 'connected') finish();
         else if (s === 'stopped') finish(new AriUnavailableError('ARI client stopped'));
-        else void err;
       };
       const timer = setTimeout(() => finish(new AriUnavailableError(`ARI event connection not up after ${timeoutMs} ms (${this._state}${this._lastError ? `: ${this._lastError}` : ''})`)), timeoutMs);
       const finish = (err?: Error): void => {

@@ -284,7 +284,7 @@ function faxFailure(r: FaxReport, total: number | null, hangup: string | undefin
   const cause = (label: string): string => (hangup ? `${label}; hangup ${hangup}` : label);
   const hungUp = (label: string): Outcome =>
     pages > 0
-      ? fail('protocol', `the far end hung up after ${pages}${total ? ` of ${total}` : ''} page${pages === 1 ? '' : 's'}`, cause(label), pages, details)
+      ? fail('protocol', `the far end hung up after ${total ? `${pages} of ${total} pages` : `${pages} page${pages === 1 ? '' : 's'}`}`, cause(label), pages, details)
       : fail('protocol', 'the far end hung up during the fax, before any page was sent', cause(label), 0, details);
 
   switch (err) {

@@ -87,7 +87,7 @@ test('HTTP errors carry status and Asterisk\'s message; 404s become null where t
   assert.equal(await c.getChannelVar('missing', 'FAXSTATUS'), null);
   await assert.rejects(c.hangup('missing'), (e: unknown) => e instanceof AriHttpError && e.status === 404);
   s.script('5550100', { kind: 'no_answer' });
-  const params = { endpoint: 'PJSIP/5550100@trunk', channelId: 'faxbot-dup-1', appArgs: ['dup', '1'], timeoutSec: 30 };
+  const params = { endpoint: 'PJSIP/5550100@trunk', channelId: 'faxbot-dup-1', appArgs: ['dup', '1'], timeoutSec: 60_000 };
   const ch = await c.originate(params);
   assert.equal(ch.id, 'faxbot-dup-1');
   assert.equal(ch.state, 'Down');

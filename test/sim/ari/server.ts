@@ -22,7 +22,11 @@ export interface AriSimOptions {
   msPerSecond?: number;
   /** What numbers without a script do. Default: a one-page audio success. */
   defaultScenario?: SimScenario;
-  /** Seconds an answered call waits in Stasis for /continue before the far end hangs up. Default 60. */
+  /**
+   * Simulated seconds an answered call waits in Stasis for /continue before the far end hangs up.
+   * Default 2000: scaled time makes a real REST round trip last "seconds", so the realistic ~60 s would
+   * make a busy test machine look like a far end giving up.
+   */
   stasisTimeoutSec?: number;
   /** The dialplan Asterisk "has loaded". Default: the repository's asterisk-config/extensions.conf. */
   dialplanPath?: string;
@@ -119,7 +123,7 @@ class Sim implements AriSim, CallHost {
     this.password = opts.password ?? 'faxbot-secret';
     this.msPerSecond = opts.msPerSecond ?? 1;
     this.defaultScenario = opts.defaultScenario ?? { kind: 'success', pages: 1 };
-    this.stasisTimeoutSec = opts.stasisTimeoutSec ?? 60;
+    this.stasisTimeoutSec = opts.stasisTimeoutSec ?? 2000;
     this.version = opts.version ?? '20.20.1';
     const path = opts.dialplanPath ?? resolve(import.meta.dirname, '../../../asterisk-config/extensions.conf');
     const dp = parseDialplan(readFileSync(path, 'utf8'));
