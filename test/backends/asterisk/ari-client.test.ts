@@ -75,6 +75,14 @@ test('connects with HTTP Basic (no api_key in any URL) and reads info and global
   assert.equal(await c.getChannel('nope'), null);
   assert.ok(s.requests.every((r) => r.auth === 'basic' && !('api_key' in r.query)));
   assert.deepEqual(s.wsAttempts.map((a) => [a.status, a.app, a.subscribeAll]), [[101, 'faxbot', false]]);
+  // The simulator also takes ?api_key=user:pass, as Asterisk does, and never records the key.
+  const ok = await fetch(`${s.url}/ari/asterisk/info?api_key=${encodeURIComponent(`${USER}:${PASS}`)}`);
+  assert.equal(ok.status, 200);
+  const bad = await fetch(`${s.url}/ari/asterisk/info?api_key=${USER}:wrong`);
+  assert.equal(bad.status, 401);
+  await bad.body?.cancel();
+  await ok.body?.cancel();
+  assert.ok(s.requests.every((r) => !JSON.stringify(r).includes(PASS)));
 });
 
 test('HTTP errors carry status and Asterisk\'s message; 404s become null where the API says so', async () => {
