@@ -135,9 +135,9 @@ export async function runCall(host: CallHost, call: SimCall, scenario: SimScenar
   const dial = (dialstatus: string): void => {
     host.emit(call, { type: 'Dial', timestamp: astTime(), dialstatus, forward: '', dialstring: call.dialstring, peer: call.snapshot() });
   };
-  const dialplanStep = (context: string, exten: string, priority: number, app: string, data: string): void => {
+  const dialplanStep = (context: string, exten: string, priority: number, app: string, data: string, opts?: EmitOptions): void => {
     call.dialplan = { context, exten, priority, app_name: app, app_data: data };
-    host.emit(call, { type: 'ChannelDialplan', timestamp: astTime(), dialplan_app: app, dialplan_app_data: data, channel: call.snapshot() });
+    host.emit(call, { type: 'ChannelDialplan', timestamp: astTime(), dialplan_app: app, dialplan_app_data: data, channel: call.snapshot() }, opts);
   };
   const destroy = (cause: number, techCause?: number, strayDialplanFirst = false): void => {
     call.phase = 'gone';
@@ -157,7 +157,7 @@ export async function runCall(host: CallHost, call: SimCall, scenario: SimScenar
   try {
     // ---- Dialling: the originate's 200 has already gone out (the server emits after responding).
     ev('ChannelCreated', {}, { early: true });
-    dialplanStep('from-trunk', 's', 1, 'AppDial2', '(Outgoing Line)');
+    dialplanStep('from-trunk', 's', 1, 'AppDial2', '(Outgoing Line)', { early: true });
     ev('ChannelCallerId', { caller_presentation: 0, caller_presentation_txt: 'Presentation Allowed, Not Screened' }, { early: true });
     ev('ChannelConnectedLine', {}, { early: true });
     for (const [k, v] of call.vars) host.emit(call, { variable: k, value: v, type: 'ChannelVarset', timestamp: astTime(), channel: call.snapshot() }, { early: true });
@@ -288,6 +288,8 @@ export async function runCall(host: CallHost, call: SimCall, scenario: SimScenar
     const hangupHandler = (hangupCause: number): void => {
       call.phase = 'ending';
       if (!call.handlerPushed) return;
+      // After the Gosub returns, the channel shows the step it hung up in (the stray ChannelDialplan says so).
+      const hungUpAt = call.dialplan;
       varset('LOCAL(ARGC)', '0');
       const rctx = 'faxbot-outbound-report';
       dialplanStep(rctx, 's', 1, 'NoOp', `faxbot: result of job ${job} attempt ${attempt}: ${v('FAXSTATUS')}`);
@@ -314,6 +316,7 @@ export async function runCall(host: CallHost, call: SimCall, scenario: SimScenar
       dialplanStep(rctx, 's', 7, 'UserEvent', `FaxResult,${Object.entries(userevent).slice(1).map(([k, x]) => `${k}: ${x}`).join(',')}`);
       ev('ChannelUserevent', { eventname: 'FaxResult', userevent });
       dialplanStep(rctx, 's', 8, 'Return', '');
+      call.dialplan = hungUpAt;
       varset('ARGC', '');
       varset('GOSUB_RETVAL', '');
     };
