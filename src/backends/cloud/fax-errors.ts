@@ -37,7 +37,9 @@ export function classifyMessage(message: string | null | undefined): FailureClas
     return 'permanent';
   }
   if (/congestion|network error|remote carrier|temporar|establishing connection|telephony error/.test(m)) return 'congestion';
-  if (/convert|conversion|mime ?type|document|could not access the url|file you provided|normalize pdf/.test(m)) return 'document';
+  if (/convert|conversion|mime ?type|document|could not access the url|file you provided|normalize pdf|(unable to|could not|cannot|failed to) (fetch|download|retrieve)/.test(m)) {
+    return 'document';
+  }
   if (/incompatible|dropped|hang ?up|training|dcs|tcf|hdlc|far (end|side)|ecm|t\.?38|page/.test(m)) return 'protocol';
   return null;
 }
