@@ -1,4 +1,5 @@
 // One fetch wrapper for every cloud provider: timeouts, error classification, and no secrets or documents in errors.
+import { maskNumber } from '../../log.js';
 import { AttemptFailedError, NotSentError, type FailureClass } from '../types.js';
 
 /**
@@ -163,10 +164,17 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
   return Math.max(0, Math.min(at - now, 86_400_000));
 }
 
-/** Clips a provider message for errors and logs: one line, bounded. */
+/**
+ * Clips a provider message for errors and logs: one line, bounded, with phone numbers masked and URLs
+ * cut to scheme, host and path (providers quote our document URL back, token and all).
+ */
 export function clipMessage(s: string | null | undefined): string | null {
   if (s === null || s === undefined) return null;
-  const one = s.replace(/\s+/g, ' ').trim();
+  const one = s
+    .replace(/\s+/g, ' ')
+    .replace(/https?:\/\/[^\s"'<>]+/gi, (u) => redactUrl(u))
+    .replace(/\+\d[\d\s().-]{3,}\d|\b\d{10,15}\b/g, (n) => maskNumber(n))
+    .trim();
   if (one === '') return null;
   return one.length > MAX_MESSAGE ? `${one.slice(0, MAX_MESSAGE)}…` : one;
 }
