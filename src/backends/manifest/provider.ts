@@ -10,7 +10,7 @@ import { pageCount, type CloudStatus, type Existing } from '../cloud/status.js';
 import { ManifestError, type Manifest, type StatusRule } from './load.js';
 import type { JsonTemplate } from './schema.js';
 import { parseSelector, select, selectText, type Selector } from './select.js';
-import { parseTemplate, renderTemplate, type TemplatePart } from './template.js';
+import { parseTemplate, refsOf, renderTemplate, type TemplatePart } from './template.js';
 
 /** Resolves a manifest's settings from the environment; throws ManifestError naming each missing variable. */
 export function resolveManifestSettings(m: Manifest, env: Record<string, string | undefined>): Map<string, string> {
@@ -70,11 +70,14 @@ export class ManifestProvider {
   readonly id: string;
   readonly name: string;
   private readonly settings: Map<string, string>;
+  /** Placeholders the send templates use. */
+  private readonly sendRefs: ReadonlySet<string>;
 
   constructor(readonly manifest: Manifest, env: Record<string, string | undefined>) {
     this.id = manifest.json.id;
     this.name = manifest.json.name;
     this.settings = resolveManifestSettings(manifest, env);
+    this.sendRefs = new Set(sendTemplates(manifest).flatMap((t) => refsOf(tpl(t))));
     const probe = new Map([...this.settings, ...['to', 'job_id', 'attempt', 'callback_url', 'document_url', 'document_base64', 'provider_id'].map((k) => [k, 'x'] as [string, string])]);
     for (const [where, url] of [['send.url', manifest.json.send.url], ['poll.url', manifest.json.poll?.url], ['find.url', manifest.json.find?.url]] as const) {
       if (url === undefined) continue;
@@ -119,8 +122,7 @@ export class ManifestProvider {
       if (!pdf) throw new Error(`manifest ${this.id}: send.document is "upload" but no PDF was given`);
       values.set('document_base64', pdf.toString('base64'));
     }
-    const needsCallback = JSON.stringify(s).includes('callback_url');
-    if (needsCallback && req.callbackUrl === undefined) throw new Error(`manifest ${this.id}: {{callback_url}} is used but no callback URL was given`);
+    if (this.sendRefs.has('callback_url') && req.callbackUrl === undefined) throw new Error(`manifest ${this.id}: {{callback_url}} is used but no callback URL was given`);
 
     const headers: Record<string, string> = {};
     for (const [h, v] of Object.entries(s.headers ?? {})) headers[h] = renderTemplate(tpl(v), values);
@@ -314,6 +316,21 @@ export class ManifestProvider {
     if (body === undefined) throw invalidResponse(this.id, res.status, 'empty or non-JSON body');
     return body;
   }
+}
+
+/** Every template string of the send request (URL, headers, body, file name). */
+function sendTemplates(m: Manifest): string[] {
+  const s = m.json.send;
+  const out = [s.url, ...Object.values(s.headers ?? {})];
+  const walk = (v: JsonTemplate): void => {
+    if (typeof v === 'string') out.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  if (s.body?.type === 'json') walk(s.body.fields);
+  else if (s.body) out.push(...Object.values(s.body.fields));
+  if (s.body?.type === 'multipart' && s.body.file?.filename) out.push(s.body.file.filename);
+  return out;
 }
 
 function renderJson(v: JsonTemplate, values: ReadonlyMap<string, string>): unknown {

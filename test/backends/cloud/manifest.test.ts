@@ -217,6 +217,16 @@ describe('variants against the same fake', () => {
     assert.equal(err.message, 'acme-none: credentials refused (HTTP 401): Missing or invalid API key');
   });
 
+  test('{{callback_url}} in a template needs a callback URL; a field merely named callback_url does not', async () => {
+    await assert.rejects(provider.send({ jobId: 'v-cb', attempt: 1, to: '+15551234567', documentUrl: docs.add('v-cb', pdf) }), /no callback URL was given/);
+    const m = validateManifest({
+      ...base(), id: 'acme-nocb',
+      send: { ...base().send, body: { type: 'json', fields: { to: '{{to}}', document_url: '{{document_url}}', callback_url: 'https://hooks.example/fixed' } } },
+    }, 'inline-nocb');
+    const sent = await createManifestProvider(m, env).send({ jobId: 'v-nocb', attempt: 1, to: '+15551234567', documentUrl: docs.add('v-nocb', pdf) });
+    assert.equal(sim.faxes.get(sent.providerSid)?.callbackUrl, 'https://hooks.example/fixed');
+  });
+
   test('form callbacks are read by field name', () => {
     const m = validateManifest({ ...base(), id: 'acme-form', callback: { format: 'form', jobId: '$.job', providerId: '$.FaxId', status: '$.Status', pages: '$.Pages' } }, 'inline-form');
     const p = createManifestProvider(m, env);
