@@ -3,15 +3,24 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { manifestEnvSchema } from '../backends/manifest/config.js';
+import { phaxioEnvSchema, phaxioSecrets } from '../backends/phaxio/config.js';
+import { signalWireEnvSchema, signalWireSecrets } from '../backends/signalwire/config.js';
+import { sinchEnvSchema, sinchSecrets } from '../backends/sinch/config.js';
 import { coreSchema, coreSecrets, defaultInstanceId } from './core.js';
 
 /**
  * Every setting, keyed by its environment variable name, so that errors, the admin view and the
  * exported .env snippet all speak the names an operator actually sets.
- * Later areas add their own section object here.
+ * Each area keeps its section (a record of zod fields) beside its code and is spread in here.
  */
-const sections = [coreSchema] as const;
-const shape = Object.assign({}, ...sections) as typeof coreSchema;
+const shape = {
+  ...coreSchema,
+  ...phaxioEnvSchema,
+  ...sinchEnvSchema,
+  ...signalWireEnvSchema,
+  ...manifestEnvSchema,
+};
 export const settingsSchema = z.object(shape);
 
 export type Settings = z.output<typeof settingsSchema> & {
@@ -21,7 +30,7 @@ export type Settings = z.output<typeof settingsSchema> & {
   readonly instanceId: string;
 };
 
-export const secretSettings: ReadonlySet<string> = new Set<string>([...coreSecrets]);
+export const secretSettings: ReadonlySet<string> = new Set<string>([...coreSecrets, ...phaxioSecrets, ...sinchSecrets, ...signalWireSecrets]);
 export const settingNames: readonly string[] = Object.keys(shape);
 
 export class ConfigError extends Error {

@@ -1,8 +1,9 @@
-// The Koa application: error handling, then one router per resource.
+// The Koa application: error handling, then every area's routes declared on one Routes table.
 import Koa from 'koa';
 import type { Services } from '../services.js';
 import { errorHandler } from './middleware/errors.js';
 import type { AppState, AuthDeps } from './middleware/auth.js';
+import { Routes } from './route.js';
 import { faxRoutes } from './routes/fax.js';
 import { healthRoutes } from './routes/health.js';
 
@@ -16,6 +17,14 @@ export function authDeps(s: Services): AuthDeps {
   };
 }
 
+/** Declares every route; also used to build the OpenAPI document. */
+export function buildRoutes(s: Services): Routes {
+  const routes = new Routes(authDeps(s));
+  healthRoutes(routes, () => s.readiness());
+  faxRoutes(routes, { jobs: s.jobs, submitter: s.submitter, maxUploadBytes: () => maxUploadBytes(s) });
+  return routes;
+}
+
 export function createHttpApp(s: Services): Koa<AppState> {
   const app = new Koa<AppState>({ proxy: false });
   app.silent = true;
@@ -25,15 +34,9 @@ export function createHttpApp(s: Services): Koa<AppState> {
     ctx.set('Cache-Control', 'no-store');
     await next();
   });
-  const auth = authDeps(s);
-  const routers = [
-    healthRoutes(() => s.readiness()),
-    faxRoutes({ auth, jobs: s.jobs, submitter: s.submitter, maxUploadBytes: () => maxUploadBytes(s) }),
-  ];
-  for (const r of routers) {
-    app.use(r.routes());
-    app.use(r.allowedMethods({ throw: true }));
-  }
+  const routes = buildRoutes(s);
+  app.use(routes.router.routes());
+  app.use(routes.router.allowedMethods({ throw: true }));
   return app;
 }
 

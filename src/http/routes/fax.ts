@@ -1,15 +1,15 @@
 // POST /fax (multipart `to` + `file` → 202 with the queued job) and GET /fax/{id}.
-import Router from '@koa/router';
+import { z } from 'zod';
 import { isAdmin } from '../../auth/principal.js';
 import { ApiError } from '../../errors.js';
 import type { JobStore } from '../../jobs/job-store.js';
 import { presentJob } from '../../jobs/presenter.js';
 import type { FaxSubmitter } from '../../jobs/submit.js';
-import { requireScope, type AppState, type AuthDeps } from '../middleware/auth.js';
 import { formField, formatMb, multipart, uploadedFile } from '../multipart.js';
+import type { Routes } from '../route.js';
+import { FaxJobOutSchema, IdParam, errors } from '../schemas.js';
 
 export interface FaxRouteDeps {
-  auth: AuthDeps;
   jobs: JobStore;
   submitter: FaxSubmitter;
   maxUploadBytes: () => number;
@@ -20,25 +20,40 @@ export const MULTIPART_OVERHEAD = 64 * 1024;
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
-export function faxRoutes(d: FaxRouteDeps): Router<AppState> {
-  const r = new Router<AppState>();
-
-  r.post(
-    '/fax',
-    requireScope(d.auth, 'fax:send'),
-    async (ctx, next) => {
-      // Refuse a declared oversize body before reading a byte of it.
-      const declared = Number(ctx.get('Content-Length') || NaN);
-      if (Number.isFinite(declared) && declared > d.maxUploadBytes() + MULTIPART_OVERHEAD) {
-        throw new ApiError(413, 'file_too_large', `the file is larger than the ${formatMb(d.maxUploadBytes())} limit (MAX_FILE_SIZE_MB)`);
-      }
-      if (!ctx.is('multipart/form-data')) {
-        throw new ApiError(400, 'multipart_required', 'send the fax as multipart/form-data with the fields "to" and "file"');
-      }
-      await multipart(d.maxUploadBytes())(ctx, next);
+export function faxRoutes(routes: Routes, d: FaxRouteDeps): void {
+  routes.add({
+    method: 'POST',
+    path: '/fax',
+    summary: 'Send a fax: a PDF or UTF-8 text file to a number',
+    description:
+      'The file type is decided by its content (PDF or UTF-8 text), never its name. Text is rendered to PDF. ' +
+      'An Idempotency-Key header makes a retried request return the first job instead of sending again (24 h).',
+    tags: ['fax'],
+    auth: 'fax:send',
+    headers: { 'Idempotency-Key': 'Optional; 1–255 printable ASCII characters' },
+    body: {
+      kind: 'multipart',
+      description: 'multipart/form-data',
+      fields: z.object({
+        to: z.string().describe('Destination: optional + and 6–20 digits (spaces, dashes, dots, parentheses ignored)'),
+        file: z.string().describe('The document (PDF or UTF-8 text), at most MAX_FILE_SIZE_MB'),
+      }),
     },
-    async (ctx) => {
-      const body = ctx.request.body as unknown;
+    responses: { 202: { description: 'Accepted and queued', schema: FaxJobOutSchema }, ...errors(400, 401, 403, 409, 413, 415, 429) },
+    before: [
+      async (ctx, next) => {
+        // Refuse a declared oversize body before reading a byte of it.
+        const declared = Number(ctx.get('Content-Length') || NaN);
+        if (Number.isFinite(declared) && declared > d.maxUploadBytes() + MULTIPART_OVERHEAD) {
+          throw new ApiError(413, 'file_too_large', `the file is larger than the ${formatMb(d.maxUploadBytes())} limit (MAX_FILE_SIZE_MB)`);
+        }
+        if (!ctx.is('multipart/form-data')) {
+          throw new ApiError(400, 'multipart_required', 'send the fax as multipart/form-data with the fields "to" and "file"');
+        }
+        await multipart(d.maxUploadBytes())(ctx, next);
+      },
+    ],
+    handler: async (ctx, { body }) => {
       const files = (ctx.request as unknown as { files?: unknown }).files;
       const to = formField(body, 'to');
       if (to === 'many') throw new ApiError(400, 'invalid_number', 'send one destination number in "to"');
@@ -60,15 +75,22 @@ export function faxRoutes(d: FaxRouteDeps): Router<AppState> {
       if (replayed) ctx.set('Idempotent-Replayed', 'true');
       ctx.body = presentJob(job);
     },
-  );
-
-  r.get('/fax/:id', requireScope(d.auth, 'fax:read'), async (ctx) => {
-    const p = ctx.state.principal!;
-    const job = await d.jobs.get(ctx.params.id!);
-    // Another key's job is "not found", not "forbidden": a key must not learn which ids exist.
-    if (!job || (!isAdmin(p) && (job.owner_key_id ?? null) !== p.keyId)) throw new ApiError(404, 'not_found', 'fax job not found');
-    ctx.body = presentJob(job);
   });
 
-  return r;
+  routes.add({
+    method: 'GET',
+    path: '/fax/:id',
+    summary: 'Get a fax job and its status',
+    tags: ['fax'],
+    auth: 'fax:read',
+    params: IdParam,
+    responses: { 200: { description: 'The job', schema: FaxJobOutSchema }, ...errors(401, 403, 404, 429) },
+    handler: async (ctx, { params }) => {
+      const p = ctx.state.principal!;
+      const job = await d.jobs.get(params.id);
+      // Another key's job is "not found", not "forbidden": a key must not learn which ids exist.
+      if (!job || (!isAdmin(p) && (job.owner_key_id ?? null) !== p.keyId)) throw new ApiError(404, 'not_found', 'fax job not found');
+      ctx.body = presentJob(job);
+    },
+  });
 }
