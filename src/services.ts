@@ -10,6 +10,7 @@ import type { Settings } from './config/index.js';
 import { openDb, type Db } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createHttpApp, maxUploadBytes } from './http/app.js';
+import { InboundService } from './inbound/service.js';
 import { MULTIPART_OVERHEAD } from './http/routes/fax.js';
 import { closeServer, listen } from './http/server.js';
 import { Dispatcher } from './jobs/dispatcher.js';
@@ -32,6 +33,7 @@ export interface Services {
   submitter: FaxSubmitter;
   backend: FaxBackend;
   dispatcher: Dispatcher;
+  inbound: InboundService;
   readiness: () => Promise<ReadinessReport>;
 }
 
@@ -94,7 +96,8 @@ export async function buildServices(settings: Settings, log: Logger, opts: Build
     }),
     () => s.dispatcher.wake(),
   );
-  s.readiness = () => checkReadiness({ db, store, backend: s.backend });
+  s.inbound = new InboundService({ settings: () => s.settings, db, files: store, audit, log });
+  s.readiness = () => checkReadiness({ db, store, backend: s.backend, extra: [() => s.inbound.readiness()] });
   return s;
 }
 
@@ -114,6 +117,7 @@ export async function startApp(settings: Settings, log: Logger, opts: BuildOptio
     if (settings.FAX_DISABLED) log.warn('FAX_DISABLED=true: new faxes are accepted but never sent (status "disabled")');
     await s.backend.start(s.dispatcher);
     await s.dispatcher.start();
+    await s.inbound.start();
     const app = createHttpApp(s);
     const { server, url } = await listen(app, {
       host: settings.HOST ?? '127.0.0.1',
@@ -125,12 +129,14 @@ export async function startApp(settings: Settings, log: Logger, opts: BuildOptio
     const stop = () =>
       (stopping ??= (async () => {
         await closeServer(server, 10_000);
+        await s.inbound.stop();
         await s.dispatcher.stop();
         await s.backend.stop();
         await s.db.close();
       })());
     return { services: s, server, url, stop };
   } catch (err) {
+    await s.inbound.stop().catch(() => undefined);
     await s.dispatcher.stop().catch(() => undefined);
     await s.backend.stop().catch(() => undefined);
     await s.db.close().catch(() => undefined);

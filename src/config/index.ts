@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { manifestEnvSchema } from '../backends/manifest/config.js';
+import { inboundEnvSchema, inboundSecrets } from '../inbound/config.js';
 import { phaxioEnvSchema, phaxioSecrets } from '../backends/phaxio/config.js';
 import { signalWireEnvSchema, signalWireSecrets } from '../backends/signalwire/config.js';
 import { sinchEnvSchema, sinchSecrets } from '../backends/sinch/config.js';
@@ -20,6 +21,7 @@ const shape = {
   ...sinchEnvSchema,
   ...signalWireEnvSchema,
   ...manifestEnvSchema,
+  ...inboundEnvSchema,
 };
 export const settingsSchema = z.object(shape);
 
@@ -30,7 +32,7 @@ export type Settings = z.output<typeof settingsSchema> & {
   readonly instanceId: string;
 };
 
-export const secretSettings: ReadonlySet<string> = new Set<string>([...coreSecrets, ...phaxioSecrets, ...sinchSecrets, ...signalWireSecrets]);
+export const secretSettings: ReadonlySet<string> = new Set<string>([...coreSecrets, ...phaxioSecrets, ...sinchSecrets, ...signalWireSecrets, ...inboundSecrets]);
 export const settingNames: readonly string[] = Object.keys(shape);
 
 export class ConfigError extends Error {

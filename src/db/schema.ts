@@ -92,6 +92,38 @@ export interface InboundFaxesTable {
   received_at: string;
   created_at: string;
   updated_at: string;
+  /** What the PBX or provider reported: 'success', 'failed', or null when unknown. */
+  result: string | null;
+  reported_pages: number | null;
+  remote_station_id: string | null;
+  size_bytes: number | null;
+  pdf_sha256: string | null;
+  /** The received TIFF where it was found (local path), until the ingest is done. */
+  spool_path: string | null;
+  quarantine_path: string | null;
+  /** 'pending' | 'processing' (claimed under a lease) | 'done'. */
+  ingest_state: Generated<string>;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  /** How the first report arrived: hook, sidecar, spool, event, callback. */
+  via: string | null;
+  note: string | null;
+  documents_removed_at: string | null;
+  /** Webhook delivery: null (no webhook), 'pending', 'delivered', 'failed'. */
+  notify_state: string | null;
+  notify_attempts: Generated<number>;
+  notify_next_at: string | null;
+  notify_lease_until: string | null;
+  notify_last_error: string | null;
+  notified_at: string | null;
+}
+
+export interface InboundPdfTokensTable {
+  /** SHA-256 (hex) of the token; the token itself is never stored. */
+  token_hash: string;
+  inbound_id: string;
+  expires_at: string;
+  created_at: string;
 }
 
 export interface AuditEventsTable {
@@ -112,6 +144,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   idempotency_keys: IdempotencyKeysTable;
   inbound_faxes: InboundFaxesTable;
+  inbound_pdf_tokens: InboundPdfTokensTable;
   audit_events: Omit<AuditEventsTable, 'seq'> & { seq: Generated<number> };
 }
 
@@ -121,3 +154,4 @@ export type FaxJobUpdate = Updateable<FaxJobsTable>;
 export type FaxAttempt = Selectable<FaxAttemptsTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type InboundFax = Selectable<InboundFaxesTable>;
+export type NewInboundFax = Insertable<InboundFaxesTable>;

@@ -6,6 +6,7 @@ import type { AppState, AuthDeps } from './middleware/auth.js';
 import { Routes } from './route.js';
 import { faxRoutes } from './routes/fax.js';
 import { healthRoutes } from './routes/health.js';
+import { inboundRoutes } from './routes/inbound.js';
 
 export function authDeps(s: Services): AuthDeps {
   return {
@@ -22,6 +23,13 @@ export function buildRoutes(s: Services): Routes {
   const routes = new Routes(authDeps(s));
   healthRoutes(routes, () => s.readiness());
   faxRoutes(routes, { jobs: s.jobs, submitter: s.submitter, maxUploadBytes: () => maxUploadBytes(s) });
+  inboundRoutes(routes, {
+    inbound: s.inbound,
+    audit: s.audit,
+    auth: authDeps(s),
+    enabled: () => s.settings.INBOUND_ENABLED,
+    secret: () => s.settings.ASTERISK_INBOUND_SECRET,
+  });
   return routes;
 }
 

@@ -1,0 +1,65 @@
+// FreeSWITCH inbound: a received fax as the ESL side parsed it (spandsp::rxfaxresult or the rx leg's hangup) → the ingest.
+import type { PathRefusal, SpoolPaths } from './spool-paths.js';
+import type { InboundIngest } from './ingest.js';
+import type { InboundDocument, IngestResult } from './types.js';
+
+/**
+ * What the ESL parser (src/backends/freeswitch/inbound.ts `parseInboundFax`) yields; its `InboundFax`
+ * has these fields (and more), so it can be passed as it is.
+ */
+export interface FreeswitchRxResult {
+  /** The receiving channel's Unique-ID: the idempotency key. */
+  uuid: string;
+  /** The TIFF path as FreeSWITCH sees it (variable_fax_filename); may not exist when no page arrived. */
+  filename: string | null;
+  toNumber: string | null;
+  fromNumber: string | null;
+  success: boolean;
+  /** Pages received. */
+  pages: number;
+  resultCode?: number | null;
+  resultText: string | null;
+  remoteStationId: string | null;
+}
+
+export interface FreeswitchInboundDeps {
+  ingest: InboundIngest;
+  paths: SpoolPaths;
+  onRefused: (code: PathRefusal, source: string, uid: string, via: 'event') => void;
+}
+
+/**
+ * Feeds one ESL result into the ingest. The path is mapped (INBOUND_SPOOL_MAP) and must resolve inside
+ * a spool directory; a path that does not is refused (audited) and the record is kept without a document.
+ * A missing file is passed on: the ingest records "no page arrived" for a failure, and finds the TIFF in
+ * the archive if another reporter already took it.
+ */
+export async function ingestFreeswitchResult(d: FreeswitchInboundDeps, r: FreeswitchRxResult): Promise<IngestResult> {
+  let document: InboundDocument | undefined;
+  if (r.filename) {
+    const checked = await d.paths.resolve(r.filename);
+    if (checked.ok) document = { kind: 'tiff', path: checked.path };
+    else if (checked.code === 'tiff_missing') {
+      const lex = d.paths.lexical(r.filename);
+      document = lex.ok ? { kind: 'tiff', path: lex.path } : { kind: 'none' };
+    } else {
+      d.onRefused(checked.code, 'freeswitch', r.uuid, 'event');
+      document = undefined;
+    }
+  } else if (!r.success) {
+    document = { kind: 'none' };
+  }
+  const text = r.resultText?.trim() || (r.resultCode !== undefined && r.resultCode !== null ? `fax result code ${r.resultCode}` : null);
+  return d.ingest.ingest({
+    source: 'freeswitch',
+    sourceUid: r.uuid,
+    via: 'event',
+    toNumber: r.toNumber,
+    fromNumber: r.fromNumber,
+    success: r.success,
+    pages: r.pages,
+    error: r.success ? null : text,
+    remoteStationId: r.remoteStationId,
+    document,
+  });
+}

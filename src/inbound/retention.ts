@@ -1,0 +1,104 @@
+// Retention: received PDFs and TIFFs are deleted after INBOUND_RETENTION_DAYS by a node-cron task; the record stays.
+import { unlink } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
+import { schedule, validate, type ScheduledTask } from 'node-cron';
+import type { Audit } from '../audit/audit.js';
+import type { Logger } from '../log.js';
+import type { LocalStore } from '../storage/local.js';
+import { sidecarArchiveKey } from './ingest.js';
+import type { InboundStore } from './store.js';
+
+export interface RetentionOptions {
+  /** 0 keeps documents forever. */
+  days: () => number;
+  cron: string;
+}
+
+export class InboundRetention {
+  private task: ScheduledTask | null = null;
+
+  constructor(
+    private readonly store: InboundStore,
+    private readonly files: LocalStore,
+    private readonly audit: Audit,
+    private readonly log: Logger,
+    private readonly opts: RetentionOptions,
+  ) {}
+
+  start(): void {
+    if (!validate(this.opts.cron)) throw new Error(`INBOUND_RETENTION_CRON: "${this.opts.cron}" is not a valid cron expression`);
+    this.task = schedule(
+      this.opts.cron,
+      async () => {
+        try {
+          await this.run();
+        } catch (err) {
+          this.log.error({ err: String(err) }, 'inbound retention run failed; it runs again at the next schedule');
+        }
+      },
+      { name: 'inbound-retention', noOverlap: true },
+    );
+  }
+
+  async stop(): Promise<void> {
+    const t = this.task;
+    this.task = null;
+    if (t) await t.destroy();
+  }
+
+  /** Deletes the documents of every record received before now − days; returns how many records were cleaned. */
+  async run(now = new Date()): Promise<number> {
+    await this.store.purgeExpiredTokens(now);
+    const days = this.opts.days();
+    if (days <= 0) return 0;
+    const cutoff = new Date(now.getTime() - days * 86_400_000).toISOString();
+    let cleaned = 0;
+    for (;;) {
+      const rows = await this.store.db.k
+        .selectFrom('inbound_faxes')
+        .selectAll()
+        .where('documents_removed_at', 'is', null)
+        .where('ingest_state', '=', 'done')
+        .where('received_at', '<', cutoff)
+        .where((eb) => eb.or([eb('pdf_path', 'is not', null), eb('tiff_path', 'is not', null)]))
+        .orderBy('received_at')
+        .limit(200)
+        .execute();
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        const removed: string[] = [];
+        if (row.pdf_path) {
+          await this.files.remove(row.pdf_path);
+          removed.push('pdf');
+        }
+        if (row.tiff_path) {
+          // A storage key when archived, the spool path when INBOUND_TIFF_ACTION=keep left it there.
+          if (isAbsolute(row.tiff_path)) await unlink(row.tiff_path).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+          else await this.files.remove(row.tiff_path);
+          removed.push('tiff');
+        }
+        await this.files.remove(sidecarArchiveKey(row.id));
+        const ts = new Date().toISOString();
+        const event = await this.store.db.k.transaction().execute(async (trx) => {
+          await trx
+            .updateTable('inbound_faxes')
+            .set({
+              pdf_path: null,
+              tiff_path: null,
+              documents_removed_at: ts,
+              note: `documents removed after ${days} days (INBOUND_RETENTION_DAYS)`,
+              updated_at: ts,
+            })
+            .where('id', '=', row.id)
+            .execute();
+          return this.audit.insert(trx, { type: 'inbound.documents_removed', actor: 'retention', subject: row.id, data: { days, removed } });
+        });
+        this.audit.publish(event);
+        await this.store.db.k.deleteFrom('inbound_pdf_tokens').where('inbound_id', '=', row.id).execute();
+        cleaned++;
+      }
+    }
+    if (cleaned > 0) this.log.info({ records: cleaned, days }, 'inbound documents removed by retention');
+    return cleaned;
+  }
+}

@@ -1,0 +1,196 @@
+// Tells a client system that a fax arrived: a signed webhook per finished record, retried with backoff, durable in the database.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Audit } from '../audit/audit.js';
+import type { InboundFax } from '../db/schema.js';
+import type { Logger } from '../log.js';
+import { presentInbound } from './presenter.js';
+import type { InboundStore } from './store.js';
+
+export const SIGNATURE_HEADER = 'X-Faxbot-Signature';
+
+/** Notifications sent per pass of the delivery loop. */
+const BATCH = 20;
+
+/** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`. */
+export function signWebhook(secret: string, body: string, unixSeconds: number): string {
+  const mac = createHmac('sha256', secret).update(`${unixSeconds}.${body}`, 'utf8').digest('hex');
+  return `t=${unixSeconds},v1=${mac}`;
+}
+
+/**
+ * What a receiver does (and the tests): recompute the HMAC over the raw body with the header's
+ * timestamp, compare in constant time, and refuse timestamps older than `toleranceSeconds` (replays).
+ */
+export function verifyWebhookSignature(secret: string, header: string, rawBody: string, toleranceSeconds = 300, now = Date.now()): boolean {
+  const parts = new Map<string, string[]>();
+  for (const kv of header.split(',')) {
+    const i = kv.indexOf('=');
+    if (i < 0) continue;
+    const k = kv.slice(0, i).trim();
+    parts.set(k, [...(parts.get(k) ?? []), kv.slice(i + 1).trim()]);
+  }
+  const t = Number(parts.get('t')?.[0]);
+  if (!Number.isInteger(t) || Math.abs(now / 1000 - t) > toleranceSeconds) return false;
+  const expected = Buffer.from(createHmac('sha256', secret).update(`${t}.${rawBody}`, 'utf8').digest('hex'), 'hex');
+  let ok = false;
+  for (const v of parts.get('v1') ?? []) {
+    const given = Buffer.from(/^[0-9a-f]{64}$/i.test(v) ? v : '', 'hex');
+    if (given.length === expected.length && timingSafeEqual(given, expected)) ok = true;
+  }
+  return ok;
+}
+
+export interface NotifierOptions {
+  url: () => string | undefined;
+  secret: () => string | undefined;
+  timeoutMs: () => number;
+  maxAttempts: () => number;
+  backoffMs: () => number;
+  backoffMaxMs: () => number;
+  pollMs: () => number;
+  /** A tokenized PDF URL for a record, or null when it has no PDF. */
+  pdfLink: (fax: InboundFax) => Promise<{ url: string; expiresAt: string } | null>;
+}
+
+/** Delay before retry number `attempt` (1 = after the first failure): doubling from base, capped, ±10 % jitter. */
+export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
+  const raw = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.max(1, Math.round(raw * (0.9 + 0.2 * random())));
+}
+
+export class InboundNotifier {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = true;
+
+  constructor(
+    private readonly store: InboundStore,
+    private readonly audit: Audit,
+    private readonly log: Logger,
+    private readonly opts: NotifierOptions,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => undefined);
+  }
+
+  /** A record was finished: deliver now rather than at the next poll. */
+  wake(): void {
+    if (!this.stopped && !this.running) this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.running = this.deliverDue()
+        .then((n) => {
+          this.running = null;
+          // More may be due right away (a batch was full); otherwise wait for the next poll or a wake().
+          this.schedule(n >= BATCH ? 0 : this.opts.pollMs());
+        })
+        .catch((err: unknown) => {
+          this.running = null;
+          this.log.error({ err: String(err) }, 'inbound webhook delivery loop failed; retrying');
+          this.schedule(this.opts.pollMs());
+        });
+    }, ms);
+  }
+
+  /** Delivers every notification that is due (each claimed first, so two instances never send the same one at once). */
+  async deliverDue(now = new Date()): Promise<number> {
+    if (!this.opts.url()) return 0;
+    const ts = now.toISOString();
+    const due = await this.store.db.k
+      .selectFrom('inbound_faxes')
+      .selectAll()
+      .where('notify_state', '=', 'pending')
+      .where('notify_next_at', '<=', ts)
+      .where((eb) => eb.or([eb('notify_lease_until', 'is', null), eb('notify_lease_until', '<', ts)]))
+      .orderBy('notify_next_at')
+      .limit(BATCH)
+      .execute();
+    let n = 0;
+    for (const row of due) {
+      if (this.stopped) break;
+      const lease = new Date(Date.now() + this.opts.timeoutMs() + 30_000).toISOString();
+      const claimed = await this.store.db.k
+        .updateTable('inbound_faxes')
+        .set({ notify_lease_until: lease })
+        .where('id', '=', row.id)
+        .where('notify_state', '=', 'pending')
+        .where((eb) => eb.or([eb('notify_lease_until', 'is', null), eb('notify_lease_until', '<', new Date().toISOString())]))
+        .executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) !== 1) continue;
+      n++;
+      await this.deliver(row);
+    }
+    return n;
+  }
+
+  private async deliver(row: InboundFax): Promise<void> {
+    const url = this.opts.url();
+    const secret = this.opts.secret();
+    if (!url || !secret) return;
+    const attempt = row.notify_attempts + 1;
+    const event = row.status === 'received' ? 'inbound.received' : 'inbound.failed';
+    let error: string | null = null;
+    try {
+      const link = await this.opts.pdfLink(row);
+      const body = JSON.stringify({
+        event,
+        // Stable across retries: a receiver that got it twice (we crashed after sending) can tell.
+        event_id: `${row.id}:${row.status}`,
+        attempt,
+        sent_at: new Date().toISOString(),
+        fax: presentInbound(row, { mask: false, pdf: link }),
+      });
+      const t = Math.floor(Date.now() / 1000);
+      const res = await this.fetchImpl(url, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          'User-Agent': 'faxbot-inbound-webhook/1',
+          [SIGNATURE_HEADER]: signWebhook(secret, body, t),
+          'X-Faxbot-Event': event,
+          'X-Faxbot-Event-Id': `${row.id}:${row.status}`,
+        },
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.opts.timeoutMs()),
+      });
+      // Read (and drop) the answer so the connection can be reused.
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.status < 200 || res.status > 299) error = `HTTP ${res.status}`;
+    } catch (err) {
+      const e = err as { name?: string; cause?: { code?: string }; code?: string };
+      error = e.name === 'TimeoutError' ? `no answer within ${this.opts.timeoutMs()} ms` : (e.cause?.code ?? e.code ?? e.name ?? 'request failed');
+    }
+    const ts = new Date().toISOString();
+    if (error === null) {
+      await this.store.patch(row.id, { notify_state: 'delivered', notify_attempts: attempt, notified_at: ts, notify_lease_until: null, notify_last_error: null });
+      await this.audit.record({ type: 'inbound.notified', actor: 'inbound:webhook', subject: row.id, data: { event, attempts: attempt } });
+      this.log.info({ inbound: row.id, event, attempts: attempt }, 'inbound webhook delivered');
+      return;
+    }
+    if (attempt >= this.opts.maxAttempts()) {
+      await this.store.patch(row.id, { notify_state: 'failed', notify_attempts: attempt, notify_lease_until: null, notify_last_error: error });
+      await this.audit.record({ type: 'inbound.notify_failed', actor: 'inbound:webhook', subject: row.id, data: { event, attempts: attempt, error } });
+      this.log.error({ inbound: row.id, attempts: attempt, error }, 'inbound webhook given up (INBOUND_WEBHOOK_MAX_ATTEMPTS)');
+      return;
+    }
+    const next = new Date(Date.now() + backoffDelay(attempt, this.opts.backoffMs(), this.opts.backoffMaxMs())).toISOString();
+    await this.store.patch(row.id, { notify_attempts: attempt, notify_next_at: next, notify_lease_until: null, notify_last_error: error });
+    this.log.warn({ inbound: row.id, attempt, error, next }, 'inbound webhook failed; retrying later');
+  }
+}

@@ -1,0 +1,94 @@
+// Moving files between directories without ever losing one: rename, or copy + flush + unlink across file systems.
+import { randomBytes } from 'node:crypto';
+import { copyFile, link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+
+async function syncPath(p: string): Promise<void> {
+  try {
+    const fh = await open(p, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // Some file systems cannot fsync (directories especially); the rename is still atomic.
+  }
+}
+
+export async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Moves `src` to `dest`, creating the directory. Never overwrites: an existing `dest` fails with EEXIST.
+ * Across file systems (EXDEV: a spool on another volume) the bytes are copied to a temporary name,
+ * flushed, renamed into place, and only then is the source removed, so a crash leaves two copies, never none.
+ */
+export async function moveFile(src: string, dest: string): Promise<void> {
+  await mkdir(dirname(dest), { recursive: true });
+  try {
+    // link + unlink refuses an existing destination atomically, where rename would silently replace it.
+    await link(src, dest);
+    await unlink(src);
+    await syncPath(dirname(dest));
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOENT') throw err;
+    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+  }
+  if (await exists(dest)) throw Object.assign(new Error(`destination exists: ${basename(dest)}`), { code: 'EEXIST' });
+  const tmp = `${dest}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await copyFile(src, tmp);
+    await syncPath(tmp);
+    await rename(tmp, dest);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await syncPath(dirname(dest));
+  await unlink(src);
+}
+
+/** `dir/name`, or `dir/<stem>-<suffix><ext>` (then -2, -3 …) when that name is taken. */
+export async function freeName(dir: string, name: string, suffix: string): Promise<string> {
+  const first = join(dir, name);
+  if (!(await exists(first))) return first;
+  const ext = extname(name);
+  const stem = name.slice(0, name.length - ext.length);
+  for (let i = 1; i < 1000; i++) {
+    const candidate = join(dir, `${stem}-${suffix}${i === 1 ? '' : `-${i}`}${ext}`);
+    if (!(await exists(candidate))) return candidate;
+  }
+  return join(dir, `${stem}-${suffix}-${randomBytes(4).toString('hex')}${ext}`);
+}
+
+/** Writes a small file atomically (temporary name, flush, rename), replacing any previous version. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o640): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  const fh = await open(tmp, 'wx', mode);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await fh.close();
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await syncPath(dirname(path));
+}
