@@ -10,7 +10,7 @@ export interface AsteriskHookDeps {
   ingest: InboundIngest;
   store: InboundStore;
   paths: SpoolPaths;
-  onRefused: (code: PathRefusal, source: string, uid: string, via: 'hook') => void;
+  onRefused: (code: PathRefusal, source: string, uid: string, via: 'hook') => Promise<void>;
 }
 
 /**
@@ -20,11 +20,11 @@ export interface AsteriskHookDeps {
 export async function handleAsteriskHook(d: AsteriskHookDeps, r: PbxFaxReport): Promise<IngestResult> {
   const tiffPath = r.tiffPath ?? '';
   const lex = d.paths.lexical(tiffPath);
-  const refuse = (code: PathRefusal, reason: string): never => {
-    d.onRefused(code, 'asterisk', r.uid, 'hook');
+  const refuse = async (code: PathRefusal, reason: string): Promise<never> => {
+    await d.onRefused(code, 'asterisk', r.uid, 'hook');
     throw new ApiError(code === 'no_spool_configured' ? 503 : 400, code, reason);
   };
-  if (!lex.ok) refuse(lex.code, lex.reason);
+  if (!lex.ok) return refuse(lex.code, lex.reason);
 
   const meta = {
     source: 'asterisk',
@@ -43,10 +43,10 @@ export async function handleAsteriskHook(d: AsteriskHookDeps, r: PbxFaxReport): 
   }
   const checked = await d.paths.resolve(tiffPath);
   if (checked.ok) return d.ingest.ingest({ ...meta, document: { kind: 'tiff', path: checked.path } });
-  if (checked.code !== 'tiff_missing') refuse(checked.code, checked.reason);
+  if (checked.code !== 'tiff_missing') return refuse(checked.code, checked.reason);
   // No file. After a failure (or before ReceiveFAX ran) that is the PBX's normal answer to "no page arrived".
   if (r.success === true && !existing) {
-    refuse('tiff_missing', `faxstatus is SUCCESS but the TIFF does not exist here (check INBOUND_SPOOL_MAP and the spool volume)`);
+    return refuse('tiff_missing', `faxstatus is SUCCESS but the TIFF does not exist here (check INBOUND_SPOOL_MAP and the spool volume)`);
   }
   // The lexical path is passed on: the ingest also finds the TIFF in the archive if a reporter already moved it.
   return d.ingest.ingest({ ...meta, document: { kind: 'tiff', path: lex.ok ? lex.path : tiffPath } });

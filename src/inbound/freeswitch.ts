@@ -25,7 +25,7 @@ export interface FreeswitchRxResult {
 export interface FreeswitchInboundDeps {
   ingest: InboundIngest;
   paths: SpoolPaths;
-  onRefused: (code: PathRefusal, source: string, uid: string, via: 'event') => void;
+  onRefused: (code: PathRefusal, source: string, uid: string, via: 'event') => Promise<void>;
 }
 
 /**
@@ -43,7 +43,7 @@ export async function ingestFreeswitchResult(d: FreeswitchInboundDeps, r: Freesw
       const lex = d.paths.lexical(r.filename);
       document = lex.ok ? { kind: 'tiff', path: lex.path } : { kind: 'none' };
     } else {
-      d.onRefused(checked.code, 'freeswitch', r.uuid, 'event');
+      await d.onRefused(checked.code, 'freeswitch', r.uuid, 'event');
       document = undefined;
     }
   } else if (!r.success) {

@@ -203,9 +203,9 @@ export class InboundService {
     }, this.d.settings().INBOUND_SWEEP_SECONDS * 1000);
   }
 
-  private refused(code: PathRefusal, source: string, uid: string, via: string): void {
+  private async refused(code: PathRefusal, source: string, uid: string, via: string): Promise<void> {
     this.d.log.warn({ source, uid, via, code }, 'inbound TIFF path refused');
-    void this.d.audit.record({ type: 'inbound.path_refused', actor: `inbound:${via}`, subject: `${source}:${uid}`, data: { code, via } });
+    await this.d.audit.record({ type: 'inbound.path_refused', actor: `inbound:${via}`, subject: `${source}:${uid}`, data: { code, via } });
   }
 }
 

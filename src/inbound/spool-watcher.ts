@@ -17,7 +17,7 @@ export interface SpoolWatcherOptions {
   orphanGraceMs: number;
   polling: boolean;
   /** Audit hook for a path that leads outside the spool (a symlink in the spool pointing elsewhere). */
-  onRefused: (code: PathRefusal, source: string, uid: string, via: 'sidecar' | 'spool') => void;
+  onRefused: (code: PathRefusal, source: string, uid: string, via: 'sidecar' | 'spool') => Promise<void>;
 }
 
 /** How often an unreadable sidecar is read again before it is left alone (it may still be being written). */
@@ -154,7 +154,7 @@ export class SpoolWatcher {
       const r = await this.paths.resolve(c);
       if (r.ok) return { kind: 'tiff', path: r.path };
       if (r.code === 'tiff_path_outside_spool' && c === sibling) {
-        this.opts.onRefused(r.code, source, uid, 'sidecar');
+        await this.opts.onRefused(r.code, source, uid, 'sidecar');
         return undefined;
       }
     }
@@ -202,7 +202,7 @@ export class SpoolWatcher {
     }
     const checked = await this.paths.resolve(path);
     if (!checked.ok) {
-      if (checked.code !== 'tiff_missing') this.opts.onRefused(checked.code, source, uid, 'spool');
+      if (checked.code !== 'tiff_missing') await this.opts.onRefused(checked.code, source, uid, 'spool');
       return;
     }
     this.log.info({ file: basename(path), source }, existing ? 'inbound TIFF found for a reported fax' : 'inbound TIFF found with no hook or sidecar; ingesting it alone');
