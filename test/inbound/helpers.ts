@@ -20,9 +20,10 @@ export async function startInboundApp(
   const root = o.root ?? (await mkdtemp(join(tmpdir(), 'faxbot-inbound-')));
   const spool = join(root, 'spool');
   await mkdir(spool, { recursive: true });
-  const app = await startTestApp({
+  const started = startTestApp({
     ...(o.dialect ? { dialect: o.dialect } : {}),
-    ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+    // Inside root, so removing root cleans everything, also when the start fails.
+    dataDir: o.dataDir ?? join(root, 'data'),
     ...(o.databaseUrl ? { databaseUrl: o.databaseUrl } : {}),
     env: {
       INBOUND_ENABLED: 'true',
@@ -34,6 +35,10 @@ export async function startInboundApp(
       PUBLIC_API_URL: 'http://127.0.0.1:1',
       ...o.env,
     },
+  });
+  const app = await started.catch(async (err: unknown) => {
+    if (!o.root) await rm(root, { recursive: true, force: true });
+    throw err;
   });
   const close = app.close;
   return {
