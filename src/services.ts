@@ -11,6 +11,7 @@ import { openDb, type Db } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createHttpApp, maxUploadBytes } from './http/app.js';
 import { InboundService } from './inbound/service.js';
+import { HotFolder } from './hotfolder/hot-folder.js';
 import { MULTIPART_OVERHEAD } from './http/routes/fax.js';
 import { closeServer, listen } from './http/server.js';
 import { Dispatcher } from './jobs/dispatcher.js';
@@ -34,6 +35,8 @@ export interface Services {
   backend: FaxBackend;
   dispatcher: Dispatcher;
   inbound: InboundService;
+  /** Null unless HOTFOLDER_DIR is set. */
+  hotfolder: HotFolder | null;
   readiness: () => Promise<ReadinessReport>;
 }
 
@@ -97,7 +100,21 @@ export async function buildServices(settings: Settings, log: Logger, opts: Build
     () => s.dispatcher.wake(),
   );
   s.inbound = new InboundService({ settings: () => s.settings, db, files: store, audit, log });
-  s.readiness = () => checkReadiness({ db, store, backend: s.backend, extra: [() => s.inbound.readiness()] });
+  s.hotfolder = settings.HOTFOLDER_DIR
+    ? new HotFolder(s.submitter, db, audit, log.child({ component: 'hotfolder' }), {
+        dir: settings.HOTFOLDER_DIR,
+        stableMs: settings.HOTFOLDER_STABLE_MS,
+        maxWriteMs: settings.HOTFOLDER_MAX_WRITE_SECONDS * 1000,
+        graceMs: settings.HOTFOLDER_GRACE_SECONDS * 1000,
+        rescanMs: settings.HOTFOLDER_RESCAN_SECONDS * 1000,
+        statusPollMs: settings.HOTFOLDER_STATUS_POLL_SECONDS * 1000,
+        polling: settings.HOTFOLDER_POLLING,
+        maxBytes: () => maxUploadBytes(s),
+        maxPages: () => s.settings.FAX_MAX_PAGES,
+      })
+    : null;
+  s.readiness = () =>
+    checkReadiness({ db, store, backend: s.backend, extra: [() => s.inbound.readiness(), () => s.hotfolder?.readiness() ?? Promise.resolve([])] });
   return s;
 }
 
@@ -118,6 +135,7 @@ export async function startApp(settings: Settings, log: Logger, opts: BuildOptio
     await s.backend.start(s.dispatcher);
     await s.dispatcher.start();
     await s.inbound.start();
+    await s.hotfolder?.start();
     const app = createHttpApp(s);
     const { server, url } = await listen(app, {
       host: settings.HOST ?? '127.0.0.1',
@@ -129,6 +147,7 @@ export async function startApp(settings: Settings, log: Logger, opts: BuildOptio
     const stop = () =>
       (stopping ??= (async () => {
         await closeServer(server, 10_000);
+        await s.hotfolder?.stop();
         await s.inbound.stop();
         await s.dispatcher.stop();
         await s.backend.stop();
@@ -136,6 +155,7 @@ export async function startApp(settings: Settings, log: Logger, opts: BuildOptio
       })());
     return { services: s, server, url, stop };
   } catch (err) {
+    await s.hotfolder?.stop().catch(() => undefined);
     await s.inbound.stop().catch(() => undefined);
     await s.dispatcher.stop().catch(() => undefined);
     await s.backend.stop().catch(() => undefined);

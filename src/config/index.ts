@@ -5,6 +5,7 @@ import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { manifestEnvSchema } from '../backends/manifest/config.js';
 import { inboundEnvSchema, inboundSecrets } from '../inbound/config.js';
+import { hotfolderEnvSchema } from '../hotfolder/config.js';
 import { phaxioEnvSchema, phaxioSecrets } from '../backends/phaxio/config.js';
 import { signalWireEnvSchema, signalWireSecrets } from '../backends/signalwire/config.js';
 import { sinchEnvSchema, sinchSecrets } from '../backends/sinch/config.js';
@@ -22,6 +23,7 @@ const shape = {
   ...signalWireEnvSchema,
   ...manifestEnvSchema,
   ...inboundEnvSchema,
+  ...hotfolderEnvSchema,
 };
 export const settingsSchema = z.object(shape);
 
