@@ -77,7 +77,7 @@ export async function buildServices(settings: Settings, log: Logger, opts: Build
       pollMs: settings.DISPATCH_POLL_MS,
       rules: retryRules(settings),
       attemptTimeoutMs: settings.FAX_ATTEMPT_TIMEOUT_MINUTES * 60_000,
-      perPageMs: 120_000,
+      perPageMs: settings.FAX_ATTEMPT_TIMEOUT_PER_PAGE_SECONDS * 1000,
     },
     log.child({ component: 'dispatcher' }),
   );
