@@ -1,5 +1,6 @@
-// Runs the real service as a child process (node + tsx on src/main.ts), for crash and multi-process tests.
+// Runs the real service as a child process (node + tsx on src/main.ts), for crash, multi-process and bench runs.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
 export interface ServiceProcess {
@@ -12,43 +13,57 @@ export interface ServiceProcess {
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
-/** Starts src/main.ts with `env` and resolves once it logs that it is listening. */
+/** A TCP port that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** Starts src/main.ts with `env` and resolves once GET /health answers. */
 export async function startServiceProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<ServiceProcess> {
+  const port = env.PORT ?? String(await freePort());
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ...env },
+    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', HOST: '127.0.0.1', ...env, PORT: port },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
-  const exited = new Promise<number | NodeJS.Signals | null>((res) => child.once('exit', (code, sig) => res(sig ?? code)));
-  const url = await new Promise<string>((res, rej) => {
-    const t = setTimeout(() => rej(new Error(`service did not start in ${timeoutMs} ms:\n${output.join('\n')}`)), timeoutMs);
-    const onLine = (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (!line) continue;
-        output.push(line);
-        if (line.includes('"faxbot listening"')) {
-          try {
-            const u = (JSON.parse(line) as { url: string }).url;
-            clearTimeout(t);
-            res(u);
-          } catch {
-            // keep waiting
-          }
-        }
-      }
-    };
-    child.stdout!.on('data', onLine);
-    child.stderr!.on('data', onLine);
-    void exited.then((code) => {
-      clearTimeout(t);
-      rej(new Error(`service exited (${String(code)}) before listening:\n${output.join('\n')}`));
-    });
-  });
+  const collect = (chunk: Buffer) => output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  let exitCode: number | NodeJS.Signals | null | undefined;
+  const exited = new Promise<number | NodeJS.Signals | null>((res) =>
+    child.once('exit', (code, sig) => {
+      exitCode = sig ?? code;
+      res(exitCode);
+    }),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (exitCode !== undefined) throw new Error(`service exited (${String(exitCode)}) before listening:\n${output.join('\n')}`);
+    try {
+      const r = await fetch(`${url}/health`);
+      if (r.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > end) {
+      child.kill('SIGKILL');
+      throw new Error(`service did not start in ${timeoutMs} ms:\n${output.join('\n')}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
   return { child, url, output, exited };
 }
 
 export async function killHard(p: ServiceProcess): Promise<void> {
-  p.child.kill('SIGKILL');
+  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
   await p.exited;
 }
