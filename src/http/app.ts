@@ -6,6 +6,9 @@ import type { AppState, AuthDeps } from './middleware/auth.js';
 import { Routes } from './route.js';
 import { faxRoutes } from './routes/fax.js';
 import { healthRoutes } from './routes/health.js';
+import { openApiRoutes } from './routes/openapi.js';
+
+export const APP_VERSION = '0.1.0';
 
 export function authDeps(s: Services): AuthDeps {
   return {
@@ -22,6 +25,7 @@ export function buildRoutes(s: Services): Routes {
   const routes = new Routes(authDeps(s));
   healthRoutes(routes, () => s.readiness());
   faxRoutes(routes, { jobs: s.jobs, submitter: s.submitter, maxUploadBytes: () => maxUploadBytes(s) });
+  openApiRoutes(routes, APP_VERSION);
   return routes;
 }
 
