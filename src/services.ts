@@ -17,6 +17,7 @@ import { JobStore } from './jobs/job-store.js';
 import type { RetryRules } from './jobs/retry-policy.js';
 import { FaxSubmitter } from './jobs/submit.js';
 import type { Logger } from './log.js';
+import { Metrics } from './metrics.js';
 import { checkReadiness, type ReadinessReport } from './readiness.js';
 import { LocalStore } from './storage/local.js';
 
@@ -33,6 +34,7 @@ export interface Services {
   backend: FaxBackend;
   dispatcher: Dispatcher;
   readiness: () => Promise<ReadinessReport>;
+  metrics: Metrics;
 }
 
 export interface BuildOptions {
@@ -95,6 +97,8 @@ export async function buildServices(settings: Settings, log: Logger, opts: Build
     () => s.dispatcher.wake(),
   );
   s.readiness = () => checkReadiness({ db, store, backend: s.backend });
+  s.metrics = new Metrics(db, () => s.backend);
+  audit.onEvent((e) => s.metrics.onAudit(e));
   return s;
 }
 
