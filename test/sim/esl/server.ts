@@ -347,14 +347,17 @@ export class EslSim {
         const reply = commandReply(`+OK Job-UUID: ${jobUuid}`, [['Job-UUID', jobUuid]]);
         const [name = '', ...args] = arg.split(' ');
         const argText = args.join(' ');
-        const job = this.runApi(arg, (body) => this.backgroundJob(jobUuid, name, argText, body));
+        const run = () => this.runApi(arg, (body) => this.backgroundJob(jobUuid, name, argText, body));
         if (this.opts.jobBeforeReply) {
           // A job that ends at once (unknown gateway, a quick api) fires its BACKGROUND_JOB before the
           // reply; the next command waits, so replies stay in order.
-          await Promise.race([job, new Promise((r) => setTimeout(r, 5))]);
+          await Promise.race([run(), new Promise((r) => setTimeout(r, 5))]);
+          this.write(client, reply);
+        } else {
+          // FreeSWITCH runs the job in its own thread, normally after the reply went out.
+          this.write(client, reply);
+          void run();
         }
-        this.write(client, reply);
-        void job;
         return;
       }
       default:
@@ -534,7 +537,8 @@ export class EslSim {
     }
     const gateway = m[1]!;
     const number = m[2]!;
-    if (!this.opts.gateways.includes(gateway) && !this.opts.deadGateways.includes(gateway)) return '-ERR INVALID_GATEWAY\n';
+    const known = [...this.opts.gateways, ...this.opts.deadGateways, ...this.opts.downGateways];
+    if (!known.includes(gateway)) return '-ERR INVALID_GATEWAY\n';
     if (this.opts.downGateways.includes(gateway)) return '-ERR GATEWAY_DOWN\n';
     const uuid = (vars['origination_uuid'] ?? randomUUID()).toLowerCase();
     if (this.calls.has(uuid)) return '-ERR DESTINATION_OUT_OF_ORDER\n';
@@ -942,6 +946,7 @@ export class EslSim {
     let written = false;
     const run = async () => {
       ch.hitDialplan = true;
+      ch.codecsKnown = true; // an inbound leg has its codecs from the INVITE's SDP already
       ch.set('direction', 'inbound');
       ch.set('uuid', uuid);
       ch.set('session_id', String(++this.sessions));
