@@ -23,8 +23,8 @@ export interface InboundFax {
   resultCode: number | null;
   resultText: string | null;
   remoteStationId: string | null;
-  /** Which event it came from; both may arrive for the same fax (same uuid). */
-  source: 'rxfaxresult' | 'hangup';
+  /** Where it came from; several may describe the same fax (same uuid). */
+  source: 'rxfaxresult' | 'hangup' | 'sidecar';
   details: Record<string, unknown>;
 }
 
@@ -77,4 +77,46 @@ export function parseInboundFax(ev: EslEvent): InboundFax | null {
     return r ? build(h, r, 'hangup') : null;
   }
   return null;
+}
+
+/**
+ * The sidecar JSON the shipped hangup hook writes next to the TIFF (freeswitch-config/scripts/
+ * faxbot_rx_sidecar.lua): `<spool>/<uuid>.json`, every value a string. Null when it is not one.
+ */
+export function parseRxSidecar(text: string): InboundFax | null {
+  let o: unknown;
+  try {
+    o = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!o || typeof o !== 'object' || Array.isArray(o)) return null;
+  const s = (k: string): string | null => {
+    const v = (o as Record<string, unknown>)[k];
+    return typeof v === 'string' && v.trim() !== '' ? v.trim() : null;
+  };
+  const uuid = s('uniqueid');
+  if (s('source') !== 'freeswitch' || !uuid) return null;
+  const code = s('fax_result_code');
+  const pages = Number(s('fax_document_transferred_pages') ?? '0');
+  const resultCode = code !== null && /^\d+$/.test(code) ? Number(code) : null;
+  const details: Record<string, unknown> = {};
+  if (resultCode !== null) details.resultCode = resultCode;
+  const resultText = s('fax_result_text');
+  if (resultText) details.resultText = resultText;
+  const hangup = s('hangup_cause');
+  if (hangup) details.hangupCause = hangup;
+  return {
+    uuid,
+    filename: s('tiff_path'),
+    toNumber: s('to_number'),
+    fromNumber: s('from_number'),
+    success: s('fax_success') === '1',
+    pages: Number.isInteger(pages) && pages >= 0 ? pages : 0,
+    resultCode,
+    resultText,
+    remoteStationId: s('fax_remote_station_id'),
+    source: 'sidecar',
+    details,
+  };
 }

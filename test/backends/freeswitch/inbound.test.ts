@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import { EslConnection } from '../../../src/backends/freeswitch/esl-connection.js';
 import type { EslEvent } from '../../../src/backends/freeswitch/esl-event.js';
-import { parseInboundFax } from '../../../src/backends/freeswitch/inbound.js';
+import { parseInboundFax, parseRxSidecar } from '../../../src/backends/freeswitch/inbound.js';
 import { countTiffPages, startEslSim } from '../../sim/esl/index.js';
 import { recorded } from './recorded.js';
 
@@ -117,3 +117,24 @@ async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+test('the sidecar JSON the hangup hook writes reads as the same fax; anything else is refused', () => {
+  // As faxbot_rx_sidecar.lua writes it (every value a string).
+  const text =
+    '{"version":"1","source":"freeswitch","uniqueid":"7b51cab7-1964-42ac-beb9-035d10245e20","tiff_path":"/var/spool/freeswitch/fax/in/7b51cab7-1964-42ac-beb9-035d10245e20.tif","to_number":"15550000001","from_number":"0000000000","fax_success":"1","fax_result_code":"0","fax_result_text":"OK","fax_document_transferred_pages":"2","fax_remote_station_id":"+15550000001","hangup_cause":"NORMAL_CLEARING","end_epoch":"1795780219"}\n';
+  const fax = parseRxSidecar(text);
+  assert.ok(fax);
+  assert.equal(fax.uuid, '7b51cab7-1964-42ac-beb9-035d10245e20');
+  assert.equal(fax.source, 'sidecar');
+  assert.equal(fax.success, true);
+  assert.equal(fax.pages, 2);
+  assert.equal(fax.toNumber, '15550000001');
+  assert.equal(fax.filename, '/var/spool/freeswitch/fax/in/7b51cab7-1964-42ac-beb9-035d10245e20.tif');
+  const failed = parseRxSidecar(JSON.stringify({ source: 'freeswitch', uniqueid: 'u1', fax_success: '0', fax_result_code: '49', fax_document_transferred_pages: '', to_number: '' }));
+  assert.ok(failed);
+  assert.equal(failed.success, false);
+  assert.equal(failed.pages, 0);
+  assert.equal(failed.toNumber, null);
+  assert.equal(failed.resultCode, 49);
+  for (const bad of ['', 'not json', '[]', '{"source":"asterisk","uniqueid":"x"}', '{"source":"freeswitch"}']) assert.equal(parseRxSidecar(bad), null, bad);
+});
