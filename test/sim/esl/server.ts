@@ -197,12 +197,16 @@ export class EslSim {
     this.clients.clear();
   }
 
-  /** FreeSWITCH restarts: sockets dropped, connections refused for downMs, every channel forgotten. */
-  async restart(opts: { downMs: number }): Promise<void> {
+  /**
+   * FreeSWITCH restarts: every socket closed (with the disconnect notice of a clean shutdown, none
+   * when `crash`), connections refused for downMs, every channel forgotten.
+   */
+  async restart(opts: { downMs: number; crash?: boolean }): Promise<void> {
     this.down = true;
     for (const call of this.calls.values()) call.abort.abort();
     this.calls.clear();
-    this.dropSockets();
+    if (opts.crash) this.dropSockets();
+    else this.shutdownSockets();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
@@ -217,6 +221,15 @@ export class EslSim {
     this.down = false;
   }
 
+  /** A clean shutdown: the disconnect notice to each client, then close. */
+  private shutdownSockets(): void {
+    for (const c of this.clients.values()) {
+      this.write(c, disconnectNotice());
+      c.socket.destroySoon();
+    }
+    this.clients.clear();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -224,15 +237,15 @@ export class EslSim {
     this.calls.clear();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    for (const c of this.clients.values()) c.socket.destroy();
-    this.clients.clear();
+    this.shutdownSockets();
     if (!this.down) await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   // ---- sockets ---------------------------------------------------------------------------------
 
   private makeServer(): Server {
-    return createServer((socket) => this.onConnection(socket));
+    // Half-open allowed: when a client closes its side, FreeSWITCH still sends the disconnect notice.
+    return createServer({ allowHalfOpen: true }, (socket) => this.onConnection(socket));
   }
 
   private onConnection(socket: Socket): void {
@@ -263,6 +276,10 @@ export class EslSim {
       }
     });
     socket.on('error', () => undefined);
+    socket.on('end', () => {
+      if (this.clients.has(client.id)) this.hangUpOn(client);
+      else socket.destroySoon();
+    });
     socket.on('close', () => this.clients.delete(client.id));
     this.write(client, authRequest());
   }
@@ -274,7 +291,7 @@ export class EslSim {
   private hangUpOn(client: Client): void {
     this.write(client, disconnectNotice());
     this.clients.delete(client.id);
-    client.socket.end();
+    client.socket.destroySoon();
   }
 
   private async onCommand(client: Client, cmd: ClientCommand): Promise<void> {

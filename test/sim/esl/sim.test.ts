@@ -168,6 +168,14 @@ test('a command before auth: -ERR command not found, and the socket stays open',
   assert.equal((await c.next()).headers['Reply-Text'], '+OK accepted');
 });
 
+test('the client closing its side still gets the disconnect notice (as recorded for A-noauth)', async () => {
+  const c = await client();
+  await c.next();
+  c.socket.end();
+  assert.equal((await c.next()).raw, DISCONNECT);
+  await c.closed();
+});
+
 test('api replies: Content-Type then Content-Length, bodies exactly as FreeSWITCH writes them', async () => {
   const c = await client();
   await c.auth();
