@@ -15,7 +15,7 @@ import {
 import { SUBSCRIBE_COMMAND, type EslEvent } from '../../../src/backends/freeswitch/esl-event.js';
 import { buildOriginate, callUuidFor, jobUuidFor } from '../../../src/backends/freeswitch/originate.js';
 import { startEslSim, writeBlankFaxTiff, type EslSim } from '../../sim/esl/index.js';
-import { captureLog, connect, sleep, waitFor } from './helpers.js';
+import { captureLog, connect, sleep, stopAll, waitFor } from './helpers.js';
 
 let dir: string;
 let tiff: string;
@@ -32,6 +32,7 @@ async function withSim(fn: (sim: EslSim) => Promise<void>, opts: Parameters<type
   try {
     await fn(sim);
   } finally {
+    await stopAll();
     await sim.close();
   }
 }
@@ -189,19 +190,20 @@ test('a FreeSWITCH that is down at start: retried with capped backoff, connected
   const sim = await startEslSim({ password: 'pw' });
   const port = sim.port;
   await sim.close();
-  const log = captureLog('debug');
-  const conn = connect(sim, { port, logger: log.logger, reconnectInitialMs: 10, reconnectMaxMs: 40 });
-  conn.start();
-  await waitFor(() => conn.lastError === 'ECONNREFUSED', 'ECONNREFUSED');
-  await sleep(200);
-  // One warning for the outage, the retries only at debug.
-  assert.equal(log.lines().filter((l) => l.level === 40).length, 1);
-  const again = await startEslSim({ password: 'pw', port });
+  let again: EslSim | null = null;
   try {
+    const log = captureLog('debug');
+    const conn = connect(sim, { port, logger: log.logger, reconnectInitialMs: 10, reconnectMaxMs: 40 });
+    conn.start();
+    await waitFor(() => conn.lastError === 'ECONNREFUSED', 'ECONNREFUSED');
+    await sleep(200);
+    // One warning for the outage, the retries only at debug.
+    assert.equal(log.lines().filter((l) => l.level === 40).length, 1);
+    again = await startEslSim({ password: 'pw', port });
     await waitFor(() => conn.state === 'connected', 'connected after the PBX came up');
   } finally {
-    await conn.stop();
-    await again.close();
+    await stopAll();
+    await again?.close();
   }
 });
 
@@ -327,6 +329,22 @@ test('every client sees every call: a second instance gets the events of the fir
     const ev = await onB;
     assert.equal(ev.headers['variable_faxbot_job_id'], 'job-shared');
     await Promise.all([a.stop(), b.stop()]);
+  });
+});
+
+test('BACKGROUND_JOBs nobody awaited do not pile up inside esl (every job of every client would)', async () => {
+  await withSim(async (sim) => {
+    const conn = connect(sim);
+    conn.start();
+    await once(conn, 'connected');
+    let seen = 0;
+    conn.on('BACKGROUND_JOB', () => seen++);
+    for (let i = 0; i < 50; i++) await conn.bgapi('status', { jobUuid: crypto.randomUUID(), timeoutMs: 1000 });
+    await waitFor(() => seen === 50, 'all jobs');
+    // esl keeps unawaited jobs in a private map until the socket closes; the connection drains it.
+    const later = (conn as unknown as { call: { __later: Map<string, unknown> } }).call.__later;
+    assert.equal(later.size, 0);
+    await conn.stop();
   });
 });
 

@@ -32,8 +32,16 @@ export function captureLog(level = 'trace'): CapturedLog {
   };
 }
 
+const open = new Set<EslConnection>();
+
+/** Stops every connection made with connect() (so a failed assertion cannot leave one reconnecting). */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...open].map((c) => c.stop()));
+  open.clear();
+}
+
 export function connect(sim: EslSim, over: Partial<EslConnectionOptions> = {}): EslConnection {
-  return new EslConnection({
+  const conn = new EslConnection({
     host: '127.0.0.1',
     port: sim.port,
     password: 'pw',
@@ -45,6 +53,8 @@ export function connect(sim: EslSim, over: Partial<EslConnectionOptions> = {}): 
     apiTimeoutMs: 1000,
     ...over,
   });
+  open.add(conn);
+  return conn;
 }
 
 export async function waitFor(cond: () => boolean, what = 'condition', ms = 5000): Promise<void> {

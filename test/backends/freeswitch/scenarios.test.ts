@@ -12,7 +12,7 @@ import { buildOriginate, callUuidFor, jobUuidFor } from '../../../src/backends/f
 import { ladderStep } from '../../../src/backends/pbx/ladder.js';
 import type { Outcome } from '../../../src/backends/types.js';
 import { startEslSim, writeBlankFaxTiff, type EslSim, type Scenario, type ScenarioName } from '../../sim/esl/index.js';
-import { connect, waitFor } from './helpers.js';
+import { connect, stopAll, waitFor } from './helpers.js';
 
 let dir: string;
 let twoPages: string;
@@ -37,7 +37,7 @@ before(async () => {
 });
 
 after(async () => {
-  await conn.stop();
+  await stopAll();
   await sim.close();
   rmSync(dir, { recursive: true, force: true });
 });

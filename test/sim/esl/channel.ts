@@ -83,6 +83,8 @@ export class SimChannel {
   codecsKnown = false;
   /** Set when the far end answered and the caller id got flipped (outbound legs). */
   flipped = false;
+  /** CHANNEL_CREATE went out: from then on the API (uuid_exists, show channels, ...) knows the channel. */
+  created = false;
 
   constructor(
     readonly uuid: string,
@@ -196,6 +198,7 @@ export class SimChannel {
 
   /** A full channel event: base headers, channel data, then the event's own headers. */
   event(ctx: SimContext, name: string, extra: Header[] = [], subclass?: string): Header[] {
+    if (name === 'CHANNEL_CREATE') this.created = true;
     const base = baseHeaders(ctx, subclass ? 'CUSTOM' : name, subclass);
     // CHANNEL_HANGUP_COMPLETE puts Hangup-Cause right after Event-Sequence (recorded).
     if (name === 'CHANNEL_HANGUP_COMPLETE' && this.hangupCause) {
