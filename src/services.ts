@@ -19,6 +19,7 @@ import { JobStore } from './jobs/job-store.js';
 import type { RetryRules } from './jobs/retry-policy.js';
 import { FaxSubmitter } from './jobs/submit.js';
 import type { Logger } from './log.js';
+import { Metrics } from './metrics.js';
 import { checkReadiness, type ReadinessReport } from './readiness.js';
 import { LocalStore } from './storage/local.js';
 
@@ -38,6 +39,7 @@ export interface Services {
   /** Null unless HOTFOLDER_DIR is set. */
   hotfolder: HotFolder | null;
   readiness: () => Promise<ReadinessReport>;
+  metrics: Metrics;
 }
 
 export interface BuildOptions {
@@ -82,7 +84,7 @@ export async function buildServices(settings: Settings, log: Logger, opts: Build
       pollMs: settings.DISPATCH_POLL_MS,
       rules: retryRules(settings),
       attemptTimeoutMs: settings.FAX_ATTEMPT_TIMEOUT_MINUTES * 60_000,
-      perPageMs: 120_000,
+      perPageMs: settings.FAX_ATTEMPT_TIMEOUT_PER_PAGE_SECONDS * 1000,
     },
     log.child({ component: 'dispatcher' }),
   );
@@ -115,6 +117,8 @@ export async function buildServices(settings: Settings, log: Logger, opts: Build
     : null;
   s.readiness = () =>
     checkReadiness({ db, store, backend: s.backend, extra: [() => s.inbound.readiness(), () => s.hotfolder?.readiness() ?? Promise.resolve([])] });
+  s.metrics = new Metrics(db, () => s.backend);
+  audit.onEvent((e) => s.metrics.onAudit(e));
   return s;
 }
 
