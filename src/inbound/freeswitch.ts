@@ -1,4 +1,8 @@
 // FreeSWITCH inbound: a received fax as the ESL side parsed it (spandsp::rxfaxresult or the rx leg's hangup) → the ingest.
+import type { EslConnection } from '../backends/freeswitch/esl-connection.js';
+import type { EslEvent } from '../backends/freeswitch/esl-event.js';
+import { parseInboundFax } from '../backends/freeswitch/inbound.js';
+import { maskNumber, type Logger } from '../log.js';
 import type { PathRefusal, SpoolPaths } from './spool-paths.js';
 import type { InboundIngest } from './ingest.js';
 import type { InboundDocument, IngestResult } from './types.js';
@@ -62,4 +66,24 @@ export async function ingestFreeswitchResult(d: FreeswitchInboundDeps, r: Freesw
     remoteStationId: r.remoteStationId,
     document,
   });
+}
+
+/**
+ * Feeds every received fax the ESL connection reports (spandsp::rxfaxresult, and the rx leg's
+ * CHANNEL_HANGUP_COMPLETE for a result event that was missed) into `sink`, normally
+ * `InboundService.fromFreeswitch`. Both events of one fax carry the same uuid: one record.
+ * Returns a function that detaches the listener.
+ */
+export function attachFreeswitchInbound(conn: Pick<EslConnection, 'on' | 'off'>, sink: (r: FreeswitchRxResult) => Promise<unknown>, log: Logger): () => void {
+  const onEvent = (ev: EslEvent): void => {
+    const fax = parseInboundFax(ev);
+    if (!fax) return;
+    sink(fax).catch((err: unknown) =>
+      log.error({ uuid: fax.uuid, to: maskNumber(fax.toNumber), err: String(err) }, 'FreeSWITCH inbound fax could not be ingested now; the spool watcher and sidecar still have it'),
+    );
+  };
+  conn.on('event', onEvent);
+  return () => {
+    conn.off('event', onEvent);
+  };
 }

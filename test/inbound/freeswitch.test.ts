@@ -5,8 +5,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { once } from 'node:events';
+import { pino } from 'pino';
+import { EslConnection } from '../../src/backends/freeswitch/esl-connection.js';
 import { waitFor } from '../helpers/app.js';
-import type { FreeswitchRxResult } from '../../src/inbound/freeswitch.js';
+import { startEslSim } from '../sim/esl/index.js';
+import { attachFreeswitchInbound, type FreeswitchRxResult } from '../../src/inbound/freeswitch.js';
 import { auditTypes, inboundCount, putFixture, startInboundApp, type InboundTestApp } from './helpers.js';
 
 /** As the ESL parser yields spandsp::rxfaxresult of fs-b/success-audio.jsonl (paths as FreeSWITCH sees them). */
@@ -109,5 +113,41 @@ describe('FreeSWITCH inbound results', () => {
     }, 10_000, 'the watcher finished it');
     assert.equal(row.status, 'received');
     assert.equal(row.to_number, '15550000001');
+  });
+});
+
+describe('FreeSWITCH inbound over the Event Socket (simulator)', () => {
+  test('faxes received by the PBX reach the inbound list once each, via rxfaxresult and the hangup event', async () => {
+    const app = await startInboundApp({ env: { INBOUND_ORPHAN_GRACE_SECONDS: '60' } });
+    const sim = await startEslSim({ password: 'pw', spoolDir: app.spool });
+    const conn = new EslConnection({ host: '127.0.0.1', port: sim.port, password: 'pw', logger: pino({ level: 'silent' }) });
+    const detach = attachFreeswitchInbound(conn, (r) => app.services.inbound.fromFreeswitch(r), app.services.log);
+    try {
+      conn.start();
+      await once(conn, 'connected');
+      const ok = await sim.receiveFax({ to: '+15557654321', from: '+15550001111', pages: 3 });
+      const failed = await sim.receiveFax({ to: '+15557654321', from: '+15550001111', pages: 0, success: false });
+      const good = await waitFor(async () => {
+        const r = await app.services.inbound.store.bySource('freeswitch', ok.uuid);
+        return r?.ingest_state === 'done' ? r : undefined;
+      }, 10_000, 'the received fax');
+      assert.equal(good.status, 'received');
+      assert.equal(good.pages, 3);
+      assert.equal(good.to_number, '+15557654321');
+      assert.equal(good.via, 'event');
+      const bad = await waitFor(async () => {
+        const r = await app.services.inbound.store.bySource('freeswitch', failed.uuid);
+        return r?.ingest_state === 'done' ? r : undefined;
+      }, 10_000, 'the failed reception');
+      assert.equal(bad.status, 'FAILED');
+      assert.equal(bad.pages, 0);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(await inboundCount(app), 2);
+    } finally {
+      detach();
+      await conn.stop();
+      await sim.close();
+      await app.close();
+    }
   });
 });
