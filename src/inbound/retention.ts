@@ -3,6 +3,7 @@ import { unlink } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { schedule, validate, type ScheduledTask } from 'node-cron';
 import type { Audit } from '../audit/audit.js';
+import type { InboundFax } from '../db/schema.js';
 import type { Logger } from '../log.js';
 import type { LocalStore } from '../storage/local.js';
 import { sidecarArchiveKey } from './ingest.js';
@@ -53,52 +54,72 @@ export class InboundRetention {
     if (days <= 0) return 0;
     const cutoff = new Date(now.getTime() - days * 86_400_000).toISOString();
     let cleaned = 0;
+    let after: { at: string; id: string } | null = null;
     for (;;) {
-      const rows = await this.store.db.k
+      let q = this.store.db.k
         .selectFrom('inbound_faxes')
         .selectAll()
         .where('documents_removed_at', 'is', null)
         .where('ingest_state', '=', 'done')
         .where('received_at', '<', cutoff)
-        .where((eb) => eb.or([eb('pdf_path', 'is not', null), eb('tiff_path', 'is not', null)]))
-        .orderBy('received_at')
-        .limit(200)
-        .execute();
+        .where((eb) => eb.or([eb('pdf_path', 'is not', null), eb('tiff_path', 'is not', null)]));
+      // One pass in (received_at, id) order: a record whose files cannot be deleted now is skipped, not retried forever.
+      if (after) {
+        const a = after;
+        q = q.where((eb) => eb.or([eb('received_at', '>', a.at), eb.and([eb('received_at', '=', a.at), eb('id', '>', a.id)])]));
+      }
+      const rows = await q.orderBy('received_at').orderBy('id').limit(200).execute();
       if (rows.length === 0) break;
+      const last = rows[rows.length - 1]!;
+      after = { at: last.received_at, id: last.id };
       for (const row of rows) {
-        const removed: string[] = [];
-        if (row.pdf_path) {
-          await this.files.remove(row.pdf_path);
-          removed.push('pdf');
+        try {
+          if (await this.clean(row, days)) cleaned++;
+        } catch (err) {
+          this.log.error({ inbound: row.id, err: (err as NodeJS.ErrnoException).code ?? String(err) }, 'inbound documents could not be removed; retried at the next run');
         }
-        if (row.tiff_path) {
-          // A storage key when archived, the spool path when INBOUND_TIFF_ACTION=keep left it there.
-          if (isAbsolute(row.tiff_path)) await unlink(row.tiff_path).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
-          else await this.files.remove(row.tiff_path);
-          removed.push('tiff');
-        }
-        await this.files.remove(sidecarArchiveKey(row.id));
-        const ts = new Date().toISOString();
-        const event = await this.store.db.k.transaction().execute(async (trx) => {
-          await trx
-            .updateTable('inbound_faxes')
-            .set({
-              pdf_path: null,
-              tiff_path: null,
-              documents_removed_at: ts,
-              note: `documents removed after ${days} days (INBOUND_RETENTION_DAYS)`,
-              updated_at: ts,
-            })
-            .where('id', '=', row.id)
-            .execute();
-          return this.audit.insert(trx, { type: 'inbound.documents_removed', actor: 'retention', subject: row.id, data: { days, removed } });
-        });
-        this.audit.publish(event);
-        await this.store.db.k.deleteFrom('inbound_pdf_tokens').where('inbound_id', '=', row.id).execute();
-        cleaned++;
       }
     }
     if (cleaned > 0) this.log.info({ records: cleaned, days }, 'inbound documents removed by retention');
     return cleaned;
+  }
+
+  /** Deletes one record's files, then marks the record; true when this call marked it. */
+  private async clean(row: InboundFax, days: number): Promise<boolean> {
+    const removed: string[] = [];
+    if (row.pdf_path) {
+      await this.files.remove(row.pdf_path);
+      removed.push('pdf');
+    }
+    if (row.tiff_path) {
+      // A storage key when archived, the spool path when INBOUND_TIFF_ACTION=keep left it there.
+      if (isAbsolute(row.tiff_path)) await unlink(row.tiff_path).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+      else await this.files.remove(row.tiff_path);
+      removed.push('tiff');
+    }
+    await this.files.remove(sidecarArchiveKey(row.id));
+    const ts = new Date().toISOString();
+    // Files first, then the record: a crash in between leaves the files gone and the run repeats
+    // the update. Only the instance whose update applies records the event (all may run this task).
+    const event = await this.store.db.k.transaction().execute(async (trx) => {
+      const r = await trx
+        .updateTable('inbound_faxes')
+        .set({
+          pdf_path: null,
+          tiff_path: null,
+          documents_removed_at: ts,
+          note: `documents removed after ${days} days (INBOUND_RETENTION_DAYS)`,
+          updated_at: ts,
+        })
+        .where('id', '=', row.id)
+        .where('documents_removed_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return null;
+      return this.audit.insert(trx, { type: 'inbound.documents_removed', actor: 'retention', subject: row.id, data: { days, removed } });
+    });
+    await this.store.db.k.deleteFrom('inbound_pdf_tokens').where('inbound_id', '=', row.id).execute();
+    if (!event) return false;
+    this.audit.publish(event);
+    return true;
   }
 }

@@ -110,7 +110,8 @@ export class InboundService {
     await this.sweep(true);
     if (s.INBOUND_WATCH && this.paths.dirs.length > 0) await this.watcher.start();
     this.notifier.start();
-    if (s.INBOUND_RETENTION_DAYS > 0) this.retention.start();
+    // Also with INBOUND_RETENTION_DAYS=0: the same task purges expired PDF tokens.
+    this.retention.start();
     this.scheduleSweep();
   }
 
@@ -168,9 +169,6 @@ export class InboundService {
       }
     }
     checks.push(await writableCheck('inbound_quarantine', this.quarantineDir));
-    if (!s.ASTERISK_INBOUND_SECRET && this.paths.dirs.length === 0) {
-      checks.push({ name: 'inbound_sources', ok: false, detail: 'neither ASTERISK_INBOUND_SECRET nor INBOUND_SPOOL_DIRS is set: no received fax can reach this service' });
-    }
     return checks;
   }
 
