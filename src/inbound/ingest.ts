@@ -38,6 +38,8 @@ type Converted =
 const SOURCE_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const UID_MAX = 200;
 const DEFAULT_LEASE_MS = 5 * 60_000;
+/** How long a reporter that lost the claim waits for the winner's result (a 20-page fax converts in tens of ms). */
+const AWAIT_DONE_MS = 5000;
 
 export const pdfKey = (id: string) => `inbound/${id}.pdf`;
 export const tiffArchiveKey = (id: string) => `inbound/tiff/${id}.tif`;
@@ -241,7 +243,8 @@ export class InboundIngest {
   private async process(row: InboundFax, doc: InboundDocument, takeOver = false): Promise<InboundFax> {
     const owner = this.opts.instanceId;
     if (!(await this.store.claim(row.id, owner, this.leaseMs, new Date(), takeOver))) {
-      return (await this.store.get(row.id)) ?? row;
+      // Another reporter is converting it: answer with its result rather than "processing".
+      return this.awaitDone(row.id, row);
     }
     let converted: Converted;
     try {
@@ -262,6 +265,17 @@ export class InboundIngest {
       return (await this.store.get(row.id)) ?? row;
     }
     return this.finish(row.id, converted);
+  }
+
+  /** The record once its conversion (by another reporter or instance) is done, or as it is after a few seconds. */
+  private async awaitDone(id: string, fallback: InboundFax): Promise<InboundFax> {
+    const end = Date.now() + AWAIT_DONE_MS;
+    let cur = (await this.store.get(id)) ?? fallback;
+    while (cur.ingest_state === 'processing' && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 25));
+      cur = (await this.store.get(id)) ?? cur;
+    }
+    return cur;
   }
 
   private async convert(row: InboundFax, doc: InboundDocument): Promise<Converted> {

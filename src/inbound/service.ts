@@ -175,7 +175,8 @@ export class InboundService {
   /** Finishes records whose document work was interrupted; runs at start (taking over own claims) and periodically. */
   async sweep(takeOver = false): Promise<void> {
     const run = (async () => {
-      const rows = await this.store.unfinished(new Date(), this.d.settings().instanceId, takeOver);
+      const s = this.d.settings();
+      const rows = await this.store.unfinished(new Date(), s.instanceId, takeOver, takeOver ? 0 : Math.min(10_000, s.INBOUND_SWEEP_SECONDS * 1000));
       for (const row of rows) {
         try {
           await this.ingestor.resume(row, takeOver);

@@ -75,15 +75,20 @@ export class InboundStore {
     return Number(r.numUpdatedRows) === 1;
   }
 
-  /** Records that need their document work (re)done: pending with a known spool file, or claimed under a lapsed lease. */
-  async unfinished(now: Date, owner: string, takeOver: boolean, limit = 100): Promise<InboundFax[]> {
+  /**
+   * Records that need their document work (re)done: pending with a known spool file and untouched for
+   * `pendingAgeMs` (a fresh one is about to be claimed by the reporter that created it), or claimed
+   * under a lapsed lease.
+   */
+  async unfinished(now: Date, owner: string, takeOver: boolean, pendingAgeMs: number, limit = 100): Promise<InboundFax[]> {
     const ts = now.toISOString();
+    const settled = new Date(now.getTime() - pendingAgeMs).toISOString();
     return this.db.k
       .selectFrom('inbound_faxes')
       .selectAll()
       .where((eb) =>
         eb.or([
-          eb.and([eb('ingest_state', '=', 'pending'), eb('spool_path', 'is not', null)]),
+          eb.and([eb('ingest_state', '=', 'pending'), eb('spool_path', 'is not', null), eb('updated_at', '<=', settled)]),
           eb.and([
             eb('ingest_state', '=', 'processing'),
             eb.or([eb('lease_expires_at', '<', ts), ...(takeOver ? [eb('lease_owner', '=', owner)] : [])]),

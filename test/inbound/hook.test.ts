@@ -75,6 +75,14 @@ for (const dialect of DIALECTS) {
       assert.ok(!app.logs.some((l) => l.includes('+15550000001')), 'numbers are masked in logs');
     });
 
+    test('readiness: the spool is readable and writable, the quarantine writable', async () => {
+      const r = await app.req('/health/ready', { key: null });
+      const body = (await r.json()) as { status: string; checks: Record<string, { ok: boolean }> };
+      assert.equal(r.status, 200, JSON.stringify(body));
+      assert.equal(body.checks[`inbound_spool:${app.spool}`]?.ok, true);
+      assert.equal(body.checks.inbound_quarantine?.ok, true);
+    });
+
     test('the same uniqueid twice: one record, the second call answers 200 with the first', async () => {
       const uid = newUid();
       const tif = await putFixture('received.tif', app.spool, `${uid}.tif`);
@@ -296,6 +304,15 @@ describe('the hook when the gateway is not set up for it', () => {
       assert.equal(r.status, 403);
       assert.equal(r.body.code, 'internal_secret_not_configured');
     }
+  });
+
+  test('readiness names an unreadable spool directory', async () => {
+    const r = await noSecret.req('/health/ready', { key: null });
+    assert.equal(r.status, 503);
+    const body = (await r.json()) as { checks: Record<string, { ok: boolean; detail: string }> };
+    assert.equal(body.checks['inbound_spool:/nonexistent-spool']?.ok, false);
+    assert.match(body.checks['inbound_spool:/nonexistent-spool']!.detail, /ENOENT/);
+    assert.equal(body.checks.inbound_quarantine?.ok, true);
   });
 
   test('INBOUND_ENABLED=false: the inbound routes answer 404 inbound_disabled', async () => {
