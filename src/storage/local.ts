@@ -5,6 +5,9 @@ import { access, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 
 export class LocalStore {
+  /** Directories known to exist, so a write does not pay for a mkdir each time. */
+  private readonly madeDirs = new Set<string>();
+
   constructor(readonly root: string) {}
 
   /** Absolute path for a stored key; refuses keys that would leave the store. */
@@ -21,9 +24,21 @@ export class LocalStore {
    */
   async put(key: string, bytes: Uint8Array): Promise<string> {
     const dest = this.path(key);
-    await mkdir(dirname(dest), { recursive: true });
+    const dir = dirname(dest);
+    if (!this.madeDirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.madeDirs.add(dir);
+    }
     const tmp = `${dest}.${randomBytes(6).toString('hex')}.tmp`;
-    const fh = await open(tmp, 'wx', 0o600);
+    let fh;
+    try {
+      fh = await open(tmp, 'wx', 0o600);
+    } catch (err) {
+      // The directory may have been removed behind our back (cleanup, an operator): make it again once.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await mkdir(dir, { recursive: true });
+      fh = await open(tmp, 'wx', 0o600);
+    }
     try {
       await fh.writeFile(bytes);
       await fh.sync();
@@ -39,7 +54,7 @@ export class LocalStore {
       await unlink(tmp).catch(() => undefined);
       throw err;
     }
-    await syncDir(dirname(dest));
+    await syncDir(dir);
     return dest;
   }
 
