@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { syncDir } from '../util/fsync.js';
 
 export class LocalStore {
   /** Directories known to exist, so a write does not pay for a mkdir each time. */
@@ -88,19 +89,6 @@ export class LocalStore {
     } catch (err) {
       return { ok: false, detail: `not writable: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
     }
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const fh = await open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    // Some file systems (and platforms) cannot fsync a directory; the rename is still atomic.
   }
 }
 
