@@ -2,19 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-
-async function syncPath(p: string): Promise<void> {
-  try {
-    const fh = await open(p, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    // Some file systems cannot fsync (directories especially); the rename is still atomic.
-  }
-}
+import { syncDir } from '../util/fsync.js';
 
 export async function exists(p: string): Promise<boolean> {
   try {
@@ -36,7 +24,7 @@ export async function moveFile(src: string, dest: string): Promise<void> {
     // link + unlink refuses an existing destination atomically, where rename would silently replace it.
     await link(src, dest);
     await unlink(src);
-    await syncPath(dirname(dest));
+    await syncDir(dirname(dest));
     return;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -47,13 +35,14 @@ export async function moveFile(src: string, dest: string): Promise<void> {
   const tmp = `${dest}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     await copyFile(src, tmp);
-    await syncPath(tmp);
+    // The same open-and-fsync works for a file as for a directory.
+    await syncDir(tmp);
     await rename(tmp, dest);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
-  await syncPath(dirname(dest));
+  await syncDir(dirname(dest));
   await unlink(src);
 }
 
@@ -90,5 +79,5 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
-  await syncPath(dirname(path));
+  await syncDir(dirname(path));
 }
