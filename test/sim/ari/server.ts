@@ -70,6 +70,9 @@ export interface AriSim {
   setCredentials(username: string, password: string): void;
   /** 404 on /ari/events, as when res_ari_events failed to load (Asterisk 20.20.x). */
   setEventsUnavailable(on: boolean): void;
+  /** Most channels up at once since start (or since resetPeak()). */
+  readonly peakChannels: number;
+  resetPeak(): void;
   /** Resolves once no channel is up. */
   idle(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -114,6 +117,7 @@ class Sim implements AriSim, CallHost {
   private closed = false;
   private startupTime = astTime();
   private chanSeq = 0;
+  peakChannels = 0;
   private readonly msPerSecond: number;
   private readonly defaultScenario: SimScenario;
   private readonly version: string;
@@ -220,6 +224,10 @@ class Sim implements AriSim, CallHost {
   setCredentials(username: string, password: string): void {
     this.username = username;
     this.password = password;
+  }
+
+  resetPeak(): void {
+    this.peakChannels = this.calls.size;
   }
 
   setEventsUnavailable(on: boolean): void {
@@ -470,6 +478,7 @@ class Sim implements AriSim, CallHost {
       variables,
     );
     this.calls.set(id, call);
+    this.peakChannels = Math.max(this.peakChannels, this.calls.size);
     this.subs(app).add(id); // originate with app= subscribes the app to the channel
     const scenario = this.scripts.get(parsed.number) ?? this.defaultScenario;
     // The 200 answer goes out before ChannelCreated, as recorded.
