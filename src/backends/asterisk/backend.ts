@@ -298,7 +298,11 @@ export class AsteriskBackend implements FaxBackend {
 }
 
 /** Builds the backend from settings; throws AsteriskConfigError naming what is missing or wrong. */
-export function createAsteriskBackend(s: AsteriskSettings & PbxFaxSettings & { dataDir: string }, log: Logger): AsteriskBackend {
+export function createAsteriskBackend(
+  s: AsteriskSettings & PbxFaxSettings & { dataDir: string },
+  log: Logger,
+  tuning: Pick<AsteriskBackendOptions, 'connectWaitMs' | 'uncertainCheckMs'> = {},
+): AsteriskBackend {
   const missing = asteriskMissing(s);
   if (missing.length > 0) throw new AsteriskConfigError(`FAX_BACKEND=sip needs ${missing.join(', ')}`);
   const config = asteriskConfig(s, s.dataDir);
@@ -310,5 +314,5 @@ export function createAsteriskBackend(s: AsteriskSettings & PbxFaxSettings & { d
   }
   const blog = log.child({ backend: 'sip' });
   const pbx = new PbxOutbound({ fax: pbxFaxConfig(s), spool, log: blog });
-  return new AsteriskBackend({ config, pbx, log: blog });
+  return new AsteriskBackend({ config, pbx, log: blog, ...tuning });
 }
