@@ -65,6 +65,8 @@ export class AsteriskBackend implements FaxBackend {
   private readonly uncertainCheckMs: number;
   private readonly timers = new Set<NodeJS.Timeout>();
   private downSince: number | null = Date.now();
+  /** Why the connection is down, kept while a new try is 'connecting' so readiness keeps naming the cause. */
+  private lastDownState: AriConnectionState | null = null;
   private asteriskVersion: string | null = null;
 
   constructor(private readonly opts: AsteriskBackendOptions) {
@@ -169,7 +171,9 @@ export class AsteriskBackend implements FaxBackend {
       if (err instanceof AriHttpError && err.status === 409) {
         // Our deterministic id already exists: this attempt's call is up (an earlier try reached Asterisk). Keep following it.
         this.log.warn({ jobId: job.id, attempt: attempt.attemptNo, channelId }, 'the channel already exists; following it');
-        void tracker.resync([channelId]);
+        void tracker.resync([channelId]).then((ok) => {
+          if (!ok) this.resyncLater([channelId], 1000);
+        });
         return { providerSid: channelId, details };
       }
       if (err instanceof AriUnavailableError || (err instanceof AriHttpError && (err.status === 401 || err.status === 403 || err.status === 404))) {
@@ -186,7 +190,7 @@ export class AsteriskBackend implements FaxBackend {
       // Timeout, lost connection or 5xx after the request left: the call may exist. Keep following it;
       // if no event says otherwise, ask Asterisk later (channel, then the GLOBAL record).
       this.log.warn({ jobId: job.id, attempt: attempt.attemptNo, channelId, err: (err as Error).message }, 'originate answer lost; following the channel');
-      this.later(this.uncertainCheckMs, () => void tracker.resync([channelId]));
+      this.resyncLater([channelId], this.uncertainCheckMs);
       return { providerSid: channelId, details: { ...details, originateUncertain: true } };
     }
     return { providerSid: channelId, details };
@@ -194,6 +198,7 @@ export class AsteriskBackend implements FaxBackend {
 
   async reconcile(attempts: readonly InFlightAttempt[]): Promise<void> {
     const tracker = this.requireStarted();
+    const ids: string[] = [];
     for (const a of attempts) {
       const d = a.details as StoredDetails;
       const channelId = a.providerSid ?? channelIdFor(a.job.id, a.attemptNo);
@@ -209,12 +214,13 @@ export class AsteriskBackend implements FaxBackend {
       const started = typeof d.originatedAt === 'string' && !Number.isNaN(Date.parse(d.originatedAt)) ? new Date(d.originatedAt) : new Date();
       const pages = typeof d.tiffPages === 'number' ? d.tiffPages : a.job.pages;
       tracker.track(channelId, { totalPages: pages, startedAt: started });
+      ids.push(channelId);
     }
-    this.log.info({ count: attempts.length }, 'following fax calls left in flight by an earlier run');
+    this.log.info({ count: ids.length }, 'following fax calls left in flight by an earlier run');
     // Asking works over REST alone, but a live call can only be re-subscribed once our app is registered.
     await this.client.whenConnected(this.connectWaitMs).catch(() => undefined);
-    // Whatever cannot be checked now is checked again as soon as the connection is (back) up.
-    await tracker.resync();
+    // Whatever cannot be checked now is checked again at the next connection, and meanwhile every little while.
+    if (!(await tracker.resync(ids))) this.resyncLater(ids, 1000);
   }
 
   // ------------------------------------------------------------------ internals
@@ -231,9 +237,28 @@ export class AsteriskBackend implements FaxBackend {
     });
   }
 
+  /** Retries a resync that could not reach every call, with a growing pause, until it did (or the calls settled). */
+  private resyncLater(ids: readonly string[], delayMs: number): void {
+    this.later(delayMs, () => {
+      const tracker = this.tracker;
+      if (!tracker) return;
+      const pending = new Set(tracker.pendingIds());
+      const still = ids.filter((id) => pending.has(id));
+      if (still.length === 0) return;
+      void tracker.resync(still).then((ok) => {
+        if (!ok) this.resyncLater(still, Math.min(60_000, delayMs * 2));
+      });
+    });
+  }
+
   private onState(state: AriConnectionState): void {
-    if (state === 'connected') this.downSince = null;
-    else if (this.downSince === null) this.downSince = Date.now();
+    if (state === 'connected') {
+      this.downSince = null;
+      this.lastDownState = null;
+      return;
+    }
+    if (this.downSince === null) this.downSince = Date.now();
+    if (state !== 'connecting') this.lastDownState = state;
   }
 
   /** How long a job waits before trying again while Asterisk is unreachable: short at first, longer as the outage lasts. */
@@ -276,6 +301,8 @@ export class AsteriskBackend implements FaxBackend {
       return { name: 'asterisk_ari', ok: true, detail: `connected to Asterisk${this.asteriskVersion ? ` ${this.asteriskVersion}` : ''} at ${where}` };
     }
     const e = this.client.lastError;
+    // A retry in progress says nothing new: report why the last try failed.
+    const shown = s === 'connecting' && this.lastDownState ? this.lastDownState : s;
     const prefix: Record<AriConnectionState, string> = {
       connected: '',
       connecting: 'connecting to Asterisk ARI',
@@ -284,7 +311,7 @@ export class AsteriskBackend implements FaxBackend {
       events_unavailable: 'ARI events unavailable (/ari/events missing)',
       stopped: 'ARI client stopped',
     };
-    return { name: 'asterisk_ari', ok: false, detail: `${prefix[s]} at ${where}${e ? `: ${e}` : ''}` };
+    return { name: 'asterisk_ari', ok: false, detail: `${prefix[shown]} at ${where}${e ? `: ${e}` : ''}` };
   }
 
   private later(ms: number, fn: () => void): void {

@@ -82,7 +82,8 @@ describe('capacity', () => {
       s.script(n, { kind: 'success', pages: 1 });
       s.hold(n); // each call stays up until released below
     }
-    const a = await app(s, { ASTERISK_MAX_CHANNELS: '2' });
+    // One conversion at a time: the calls then start in the order the jobs were claimed.
+    const a = await app(s, { ASTERISK_MAX_CHANNELS: '2', FAX_CONVERT_CONCURRENCY: '1' });
     const jobs: Job[] = [];
     for (const n of numbers) {
       jobs.push(await postFax(a, n, 1));
@@ -119,6 +120,7 @@ describe('the TIFF handed to Asterisk', () => {
       const pdfPath = join(a.dataDir, 'check.pdf');
       writeFileSync(pdfPath, await makePdf(3));
       const backend = a.services.backend as AsteriskBackend;
+      await backend.client.whenConnected(10_000); // prepare gives the attempt back while ARI is not up
       await backend.prepare({ id: 'tiffcheck', to: '+15556000001', pdfPath, pages: 3 }, { attemptNo: 1, protocolFailures: 0, previous: [] });
       const tif = join(a.dataDir, 'spool', 'asterisk', 'faxbot-tiffcheck-1.tif');
       const info = execFileSync('tiffinfo', [tif], { encoding: 'utf8' });
