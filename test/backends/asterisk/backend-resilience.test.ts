@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { createAsteriskBackend } from '../../../src/backends/asterisk/backend.js';
 import { BackendConfigError, createBackend } from '../../../src/backends/registry.js';
-import { parseSettings } from '../../../src/config/index.js';
+import { maskedSettings, parseSettings } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/log.js';
 import { startTestApp, waitFor, type TestApp } from '../../helpers/app.js';
 import { startAriSim, type AriSim, type AriSimOptions } from '../../sim/ari/index.js';
@@ -90,8 +90,11 @@ describe('readiness and configuration', () => {
     assert.throws(() => createBackend(parseSettings({ FAX_BACKEND: 'asterisk', ARI_USERNAME: 'u', ARI_PASSWORD: 'p', ASTERISK_TRUNK_ENDPOINT: 't', ASTERISK_FAX_DIR_PBX: '/srv/fax spool' }), log),
       /ASTERISK_FAX_DIR_PBX may contain only letters/);
     assert.throws(() => parseSettings({ ASTERISK_DIAL_TEMPLATE: 'PJSIP/carrier' }), /ASTERISK_DIAL_TEMPLATE: must contain \{number\}/);
-    const ok = createBackend(parseSettings({ FAX_BACKEND: 'asterisk', ARI_USERNAME: 'u', ARI_PASSWORD: 'p', ASTERISK_DIAL_TEMPLATE: 'PJSIP/carrier/sip:{number}@sip.example.net' }), log);
+    const settings = parseSettings({ FAX_BACKEND: 'asterisk', ARI_USERNAME: 'u', ARI_PASSWORD: 'p4ss', ASTERISK_DIAL_TEMPLATE: 'PJSIP/carrier/sip:{number}@sip.example.net' });
+    const ok = createBackend(settings, log);
     assert.deepEqual([ok.name, ok.capacity, ok.needsGhostscript], ['sip', 4, true]);
+    const shown = maskedSettings(settings);
+    assert.deepEqual([shown.ARI_PASSWORD, shown.ARI_USERNAME, shown.ARI_APP, shown.ASTERISK_MAX_CHANNELS], ['********', 'u', 'faxbot', 4]);
   });
 });
 
