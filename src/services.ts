@@ -8,6 +8,7 @@ import { createBackend } from './backends/registry.js';
 import type { FaxBackend } from './backends/types.js';
 import type { Settings } from './config/index.js';
 import { openDb, type Db } from './db/connect.js';
+import { ghostscriptVersion } from './documents/ghostscript.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createHttpApp, maxUploadBytes } from './http/app.js';
 import { MULTIPART_OVERHEAD } from './http/routes/fax.js';
@@ -96,7 +97,7 @@ export async function buildServices(settings: Settings, log: Logger, opts: Build
     }),
     () => s.dispatcher.wake(),
   );
-  s.readiness = () => checkReadiness({ db, store, backend: s.backend });
+  s.readiness = () => checkReadiness({ db, store, backend: s.backend, ghostscriptVersion: () => ghostscriptVersion(settings.GHOSTSCRIPT_PATH) });
   s.metrics = new Metrics(db, () => s.backend);
   audit.onEvent((e) => s.metrics.onAudit(e));
   return s;

@@ -1,6 +1,7 @@
 // Builds the outbound backend named by FAX_BACKEND.
 import type { Settings } from '../config/index.js';
 import type { Logger } from '../log.js';
+import { AsteriskConfigError, createAsteriskBackend } from './asterisk/backend.js';
 import { SandboxBackend } from './sandbox/index.js';
 import type { FaxBackend } from './types.js';
 
@@ -16,7 +17,14 @@ export function createBackend(s: Settings, log: Logger): FaxBackend {
   switch (name) {
     case 'sandbox':
       return new SandboxBackend({ dataDir: s.dataDir, delayMs: s.SANDBOX_DELAY_SECONDS * 1000, capacity: s.SANDBOX_MAX_CHANNELS, log: log.child({ backend: 'sandbox' }) });
+    case 'sip':
+      try {
+        return createAsteriskBackend(s, log);
+      } catch (err) {
+        if (err instanceof AsteriskConfigError) throw new BackendConfigError(err.message);
+        throw err;
+      }
     default:
-      throw new BackendConfigError(`FAX_BACKEND=${name} is not available in this build (available: sandbox)`);
+      throw new BackendConfigError(`FAX_BACKEND=${name} is not available in this build (available: sandbox, sip)`);
   }
 }

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { asteriskEnvSchema, asteriskSecrets } from '../backends/asterisk/config.js';
 import { manifestEnvSchema } from '../backends/manifest/config.js';
+import { pbxFaxEnvSchema } from '../backends/pbx/config.js';
 import { phaxioEnvSchema, phaxioSecrets } from '../backends/phaxio/config.js';
 import { signalWireEnvSchema, signalWireSecrets } from '../backends/signalwire/config.js';
 import { sinchEnvSchema, sinchSecrets } from '../backends/sinch/config.js';
@@ -20,6 +22,8 @@ const shape = {
   ...sinchEnvSchema,
   ...signalWireEnvSchema,
   ...manifestEnvSchema,
+  ...pbxFaxEnvSchema,
+  ...asteriskEnvSchema,
 };
 export const settingsSchema = z.object(shape);
 
@@ -30,7 +34,7 @@ export type Settings = z.output<typeof settingsSchema> & {
   readonly instanceId: string;
 };
 
-export const secretSettings: ReadonlySet<string> = new Set<string>([...coreSecrets, ...phaxioSecrets, ...sinchSecrets, ...signalWireSecrets]);
+export const secretSettings: ReadonlySet<string> = new Set<string>([...coreSecrets, ...phaxioSecrets, ...sinchSecrets, ...signalWireSecrets, ...asteriskSecrets]);
 export const settingNames: readonly string[] = Object.keys(shape);
 
 export class ConfigError extends Error {
