@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { cloudEnvSchema, cloudSettingsIssues } from '../backends/cloud/config.js';
 import { manifestEnvSchema } from '../backends/manifest/config.js';
 import { phaxioEnvSchema, phaxioSecrets } from '../backends/phaxio/config.js';
 import { signalWireEnvSchema, signalWireSecrets } from '../backends/signalwire/config.js';
@@ -20,6 +21,7 @@ const shape = {
   ...sinchEnvSchema,
   ...signalWireEnvSchema,
   ...manifestEnvSchema,
+  ...cloudEnvSchema,
 };
 export const settingsSchema = z.object(shape);
 
@@ -61,6 +63,8 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     throw new ConfigError(issues);
   }
   const s = result.data;
+  const crossIssues = cloudSettingsIssues(s);
+  if (crossIssues.length > 0) throw new ConfigError(crossIssues);
   return {
     ...s,
     dataDir: resolve(s.FAX_DATA_DIR ?? './faxdata'),
