@@ -74,6 +74,8 @@ interface Tracked {
   nextCheckMs: number;
   lastStatus: string | null;
   lastPages: number | null;
+  /** Ask at the next tick whatever the poll interval (after a restart). */
+  checkNow: boolean;
   busy: Promise<void> | null;
 }
 
@@ -200,7 +202,7 @@ export class CloudBackend implements FaxBackend {
     for (const a of attempts) {
       const sentAt = typeof a.details.sent_at === 'string' ? Date.parse(a.details.sent_at) : NaN;
       const t = this.track(a.job, a.attemptNo, a.providerSid, Number.isFinite(sentAt) ? sentAt : this.now());
-      t.nextCheckMs = this.now();
+      t.checkNow = true;
     }
     this.kick();
   }
@@ -222,7 +224,7 @@ export class CloudBackend implements FaxBackend {
     const interval = this.opts.pollIntervalMs > 0 ? this.opts.pollIntervalMs : LOOKUP_RETRY_MS;
     return {
       jobId: job.id, attemptNo, to: job.to, pages: job.pages, providerSid, startedMs,
-      nextCheckMs: startedMs + interval, lastStatus: null, lastPages: null, busy: null,
+      nextCheckMs: startedMs + interval, lastStatus: null, lastPages: null, checkNow: false, busy: null,
     };
   }
 
@@ -267,7 +269,8 @@ export class CloudBackend implements FaxBackend {
       if (t.busy) continue;
       const overdue = now >= t.startedMs + this.opts.deadlineMs(t.pages);
       const pollDue = now >= t.nextCheckMs && (this.opts.pollIntervalMs > 0 || t.providerSid === null);
-      if (!overdue && !pollDue) continue;
+      if (!overdue && !pollDue && !t.checkNow) continue;
+      t.checkNow = false;
       await this.check(t, { rethrow: false, overdue });
     }
   }
@@ -336,11 +339,10 @@ export class CloudBackend implements FaxBackend {
       }
     }
     if (o.overdue) {
-      const minutes = Math.max(1, Math.round((this.now() - t.startedMs) / 60_000));
       const last = t.lastStatus ? `last status "${t.lastStatus}"` : problem ? `the provider could not be asked: ${problem}` : 'no status received';
       return this.finish(t, {
         ok: false, failureClass: 'unknown', cause: 'no final status before the deadline',
-        error: `no final status from ${a.label} within ${minutes} minute${minutes === 1 ? '' : 's'} (${last}); the fax may still be sent, so it is not retried`,
+        error: `no final status from ${a.label} within ${duration(this.opts.deadlineMs(t.pages))} (${last}); the fax may still be sent, so it is not retried`,
       });
     }
     t.nextCheckMs = this.now() + interval;
@@ -350,6 +352,13 @@ export class CloudBackend implements FaxBackend {
     this.tracked.delete(key(t.jobId, t.attemptNo));
     await this.sink?.settle(t.jobId, t.attemptNo, outcome);
   }
+}
+
+/** "45 seconds", "22 minutes". */
+function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 120) return `${s} second${s === 1 ? '' : 's'}`;
+  return `${Math.round(s / 60)} minutes`;
 }
 
 function errText(err: unknown): string {
