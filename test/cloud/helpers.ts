@@ -26,13 +26,13 @@ export async function freePort(): Promise<number> {
 
 /**
  * Starts the service on a port chosen first, so PUBLIC_API_URL (document and callback URLs given to the
- * fake provider) reaches it. Provider requests time out after 1 s unless the test says otherwise.
+ * fake provider) reaches it. Provider requests time out after 2 s unless the test says otherwise.
  */
 export async function startCloudApp(o: TestAppOptions & { port?: number }): Promise<TestApp & { port: number }> {
   const port = o.port ?? (await freePort());
   const app = await startTestApp({
     ...o,
-    env: { PORT: String(port), PUBLIC_API_URL: `http://127.0.0.1:${port}`, CLOUD_HTTP_TIMEOUT_SECONDS: '1', FAX_RETRY_TRANSIENT: '3:0', ...o.env },
+    env: { PORT: String(port), PUBLIC_API_URL: `http://127.0.0.1:${port}`, CLOUD_HTTP_TIMEOUT_SECONDS: '2', FAX_RETRY_TRANSIENT: '3:0', ...o.env },
   });
   return Object.assign(app, { port });
 }

@@ -132,6 +132,7 @@ export function createCloudBackend(s: Settings, log: Logger, deps: CloudBackendD
     }
   }
   const pollMs = pollSeconds * 1000;
+  warnIfUnreachable(s, adapter, pollMs, log);
   return new CloudBackend(adapter, {
     log: log.child({ backend: adapter.name }),
     capacity,
@@ -143,4 +144,21 @@ export function createCloudBackend(s: Settings, log: Logger, deps: CloudBackendD
     attemptLive: deps.attemptLive,
     tickMs: Math.min(1000, Math.max(100, Math.min(pollMs || 1000, statusDeadlineMs(s, 1)) / 4)),
   });
+}
+
+/** A provider cannot reach a loopback PUBLIC_API_URL: say so once, with what still works. */
+function warnIfUnreachable(s: Settings, adapter: ProviderAdapter, pollMs: number, log: Logger): void {
+  let host = '';
+  try {
+    host = new URL(publicBase(s)).hostname;
+  } catch {
+    return;
+  }
+  if (!/^(localhost|127\.|\[::1\]$|::1$|0\.0\.0\.0$)/.test(host)) return;
+  const docs = adapter.documentMode === 'url' ? 'documents (sent by URL) and ' : '';
+  log.warn(
+    { publicApiUrl: publicBase(s), backend: adapter.name },
+    `PUBLIC_API_URL points at this machine: ${adapter.label} cannot reach it for ${docs}status callbacks; set it to the public https:// address` +
+      (pollMs > 0 ? ' (polling still finds results)' : ''),
+  );
 }
