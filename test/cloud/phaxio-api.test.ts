@@ -362,6 +362,32 @@ describe('phaxio upload, polling and the status deadline', () => {
   });
 });
 
+describe('phaxio with PHAXIO_VERIFY_SIGNATURE=false', () => {
+  const sim = new PhaxioSim(creds);
+  let app: TestApp;
+  before(async () => {
+    app = await startCloudApp({ env: phaxioEnv(await sim.start(), { PHAXIO_VERIFY_SIGNATURE: 'false' }) });
+  });
+  after(async () => {
+    await app?.close();
+    await sim.close();
+  });
+
+  test('an unsigned callback is only a hint: the status is read from Phaxio, a forged "success" changes nothing', async () => {
+    const id = await submit(app, '+15551110050', await makePdf(1));
+    const sent = await waitSent(app, id);
+    const fax = { ...faxOf(sim, sent.provider_sid).fax, status: 'success', num_pages: 1 };
+    const { body, contentType } = multipartBytes([['fax', phpJson(fax)], ['event_type', 'fax_completed']]);
+    const url = `${app.url}/phaxio-callback?job_id=${id}&attempt=1`;
+    const forged = await postWebhook(url, body, { 'content-type': contentType });
+    assert.equal(forged.status, 200);
+    assert.equal(JSON.parse(forged.text).result, 'progress');
+    assert.equal((await getJob(app, id)).status, 'in_progress');
+    await sim.complete(Number(sent.provider_sid), { status: 'success', pages: 1 });
+    assert.equal((await waitFinal(app, id)).status, 'SUCCESS');
+  });
+});
+
 describe('phaxio: a restart while a fax is in flight', () => {
   for (const dialect of DIALECTS) {
     test(`on ${dialect}: the new process asks Phaxio and settles the job (and a late callback is still applied)`, async () => {

@@ -212,8 +212,12 @@ export class CloudBackend implements FaxBackend {
     if (!this.adapter.canPoll && attempt.providerSid !== null) {
       throw new CannotRefreshError(`${this.adapter.label} has no way to ask for one fax's status (no poll request in its manifest)`);
     }
+    const tracked = this.tracked.get(key(attempt.job.id, attempt.attemptNo));
+    // No provider id and not a lost send being looked for: the send is still under way (here or on
+    // another instance). A lookup now could wrongly conclude it never arrived.
+    if (!tracked && attempt.providerSid === null) return;
     // An attempt this instance does not follow (another instance does) is asked about once, not adopted.
-    const t = this.tracked.get(key(attempt.job.id, attempt.attemptNo)) ?? this.entry(attempt.job, attempt.attemptNo, attempt.providerSid, this.now());
+    const t = tracked ?? this.entry(attempt.job, attempt.attemptNo, attempt.providerSid, this.now());
     if (t.busy) await t.busy;
     await this.check(t, { rethrow: true });
   }
