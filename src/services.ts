@@ -23,6 +23,7 @@ import { JobStore } from './jobs/job-store.js';
 import type { RetryRules } from './jobs/retry-policy.js';
 import { FaxSubmitter } from './jobs/submit.js';
 import type { Logger } from './log.js';
+import { Metrics } from './metrics.js';
 import { checkReadiness, type ReadinessReport } from './readiness.js';
 import { LocalStore } from './storage/local.js';
 
@@ -45,6 +46,7 @@ export interface Services {
   callbacks: CallbackApplier;
   /** Where faxes received by cloud providers go (the inbound ingest replaces the default). */
   inboundSink: InboundSink;
+  metrics: Metrics;
 }
 
 export interface BuildOptions {
@@ -94,7 +96,7 @@ export async function buildServices(settings: Settings, log: Logger, opts: Build
       pollMs: settings.DISPATCH_POLL_MS,
       rules: retryRules(settings),
       attemptTimeoutMs: settings.FAX_ATTEMPT_TIMEOUT_MINUTES * 60_000,
-      perPageMs: 120_000,
+      perPageMs: settings.FAX_ATTEMPT_TIMEOUT_PER_PAGE_SECONDS * 1000,
     },
     log.child({ component: 'dispatcher' }),
   );
@@ -114,6 +116,8 @@ export async function buildServices(settings: Settings, log: Logger, opts: Build
   s.readiness = () => checkReadiness({ db, store, backend: s.backend });
   s.callbacks = new CallbackApplier(db, s.dispatcher, audit, log.child({ component: 'callbacks' }));
   s.inboundSink = new DefaultInboundSink(db, store, audit, log.child({ component: 'inbound' }));
+  s.metrics = new Metrics(db, () => s.backend);
+  audit.onEvent((e) => s.metrics.onAudit(e));
   return s;
 }
 

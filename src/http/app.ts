@@ -11,6 +11,10 @@ import { cloudInboundRoutes } from './routes/cloud-inbound.js';
 import { faxDocumentRoutes } from './routes/fax-document.js';
 import { faxRoutes } from './routes/fax.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { openApiRoutes } from './routes/openapi.js';
+
+export const APP_VERSION = '0.1.0';
 
 export function authDeps(s: Services): AuthDeps {
   return {
@@ -32,12 +36,25 @@ export function buildRoutes(s: Services): Routes {
   cloudCallbackRoutes(routes, { ...cloud, applier: s.callbacks });
   cloudInboundRoutes(routes, { ...cloud, inbound: s.inboundSink, log: s.log });
   adminRefreshRoutes(routes, { db: s.db, jobs: s.jobs, files: s.store, backend: () => s.backend });
+  metricsRoutes(routes, s.metrics);
+  openApiRoutes(routes, APP_VERSION);
   return routes;
 }
 
 export function createHttpApp(s: Services): Koa<AppState> {
   const app = new Koa<AppState>({ proxy: false });
   app.silent = true;
+  // Outermost, so the status recorded is the one the client got, errors included.
+  app.use(async (ctx, next) => {
+    const end = s.metrics.httpDuration.startTimer();
+    try {
+      await next();
+    } finally {
+      // The route pattern, never the concrete path: ids must not become label values.
+      const route = (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+      end({ method: ctx.method, route, status: String(ctx.status) });
+    }
+  });
   app.use(errorHandler(s.log));
   app.use(async (ctx, next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');
