@@ -16,8 +16,8 @@ describe('cloud settings', () => {
     assert.equal(s.PHAXIO_MAX_CONCURRENT, 10);
     assert.equal(s.MANIFEST_MAX_CONCURRENT, 10);
     assert.equal(s.CLOUD_HTTP_TIMEOUT_SECONDS, 30);
-    // No explicit deadline: the attempt timeout plus a minute a page (the dispatcher's own limit adds two).
-    assert.equal(statusDeadlineMs(s, 3), (20 + 3) * 60_000);
+    // No explicit deadline: 90% of the dispatcher's attempt timeout, so the clearer message comes first.
+    assert.equal(statusDeadlineMs(s, 3), Math.floor((20 + 3 * 2) * 60_000 * 0.9));
     assert.equal(statusDeadlineMs(parseSettings({ CLOUD_STATUS_DEADLINE_SECONDS: '90' }), 3), 90_000);
   });
 

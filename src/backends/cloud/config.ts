@@ -9,7 +9,8 @@ export const cloudEnvSchema = {
   CLOUD_HTTP_TIMEOUT_SECONDS: envNumber(30, 0.1, 300),
   /**
    * Seconds after a send with no final status from the provider (callback or poll) before the job is
-   * failed with a clear error. 0 = FAX_ATTEMPT_TIMEOUT_MINUTES plus one minute per page.
+   * failed with a clear error. 0 = 90% of the dispatcher's attempt timeout (FAX_ATTEMPT_TIMEOUT_MINUTES plus
+   * FAX_ATTEMPT_TIMEOUT_PER_PAGE_SECONDS a page), so this clearer error comes first.
    */
   CLOUD_STATUS_DEADLINE_SECONDS: envInt(0, 0, 7 * 24 * 3600),
 };
@@ -20,6 +21,7 @@ export interface CloudSettings {
   CLOUD_HTTP_TIMEOUT_SECONDS: number;
   CLOUD_STATUS_DEADLINE_SECONDS: number;
   FAX_ATTEMPT_TIMEOUT_MINUTES: number;
+  FAX_ATTEMPT_TIMEOUT_PER_PAGE_SECONDS: number;
 }
 
 /** Rules across several settings, checked once the settings are parsed; each problem names its variable. */
@@ -50,7 +52,8 @@ export function cloudSettingsIssues(s: CloudSettings): string[] {
 /** Milliseconds a sent fax may stay without a final status before it is failed. */
 export function statusDeadlineMs(s: CloudSettings, pages: number | null): number {
   if (s.CLOUD_STATUS_DEADLINE_SECONDS > 0) return s.CLOUD_STATUS_DEADLINE_SECONDS * 1000;
-  return s.FAX_ATTEMPT_TIMEOUT_MINUTES * 60_000 + 60_000 * Math.max(1, pages ?? 1);
+  const dispatcherMs = s.FAX_ATTEMPT_TIMEOUT_MINUTES * 60_000 + s.FAX_ATTEMPT_TIMEOUT_PER_PAGE_SECONDS * 1000 * Math.max(1, pages ?? 1);
+  return Math.floor(dispatcherMs * 0.9);
 }
 
 /** PUBLIC_API_URL without a trailing slash (the base of document and callback URLs). */
