@@ -1,7 +1,11 @@
 // Helpers for the cloud end-to-end tests: the whole service on a known port (so PUBLIC_API_URL points at it), jobs, audit.
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { faxForm, startTestApp, waitFor, type TestApp, type TestAppOptions } from '../helpers/app.js';
+import { createPgDatabase } from '../helpers/db.js';
 
 export interface JobView {
   id: string;
@@ -26,15 +30,44 @@ export async function freePort(): Promise<number> {
 
 /**
  * Starts the service on a port chosen first, so PUBLIC_API_URL (document and callback URLs given to the
- * fake provider) reaches it. Provider requests time out after 2 s unless the test says otherwise.
+ * fake provider) reaches it. Another process may take that port between our probe and our listen: then
+ * another port is tried (or, for a restart on a given port, the same one a little later). The data
+ * directory and PostgreSQL database are made here, so a failed attempt leaves nothing behind.
+ * Provider requests time out after 2 s unless the test says otherwise.
  */
 export async function startCloudApp(o: TestAppOptions & { port?: number }): Promise<TestApp & { port: number }> {
-  const port = o.port ?? (await freePort());
-  const app = await startTestApp({
-    ...o,
-    env: { PORT: String(port), PUBLIC_API_URL: `http://127.0.0.1:${port}`, CLOUD_HTTP_TIMEOUT_SECONDS: '2', FAX_RETRY_TRANSIENT: '3:0', ...o.env },
-  });
-  return Object.assign(app, { port });
+  const ownDir = o.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'faxbot-cloud-')) : null;
+  const pg = !o.databaseUrl && o.dialect === 'postgres' ? await createPgDatabase() : null;
+  const cleanup = async () => {
+    if (ownDir) await rm(ownDir, { recursive: true, force: true });
+    await pg?.drop();
+  };
+  let lastErr: unknown;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = o.port ?? (await freePort());
+    try {
+      const app = await startTestApp({
+        ...o,
+        dataDir: o.dataDir ?? ownDir!,
+        ...(pg ? { databaseUrl: pg.url } : {}),
+        env: { PORT: String(port), PUBLIC_API_URL: `http://127.0.0.1:${port}`, CLOUD_HTTP_TIMEOUT_SECONDS: '2', FAX_RETRY_TRANSIENT: '3:0', ...o.env },
+      });
+      const close = app.close;
+      return Object.assign(app, {
+        port,
+        close: async () => {
+          await close();
+          await cleanup();
+        },
+      });
+    } catch (err) {
+      lastErr = err;
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  await cleanup();
+  throw lastErr;
 }
 
 export async function submit(app: TestApp, to: string, pdf: Uint8Array): Promise<string> {
