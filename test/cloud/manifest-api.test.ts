@@ -209,10 +209,13 @@ describe('example manifest without a webhook secret: polling, the deadline, unve
   const sim = new ExampleFaxSim(secrets);
   let app: TestApp;
   let pdf: Uint8Array;
+  let overdue: Promise<string>;
   before(async () => {
     providerEnv(await sim.start(), null);
     app = await startCloudApp({ env: env(manifestDir(), { MANIFEST_STATUS_POLL_SECONDS: '1', CLOUD_STATUS_DEADLINE_SECONDS: '4' }) });
     pdf = await makePdf(1);
+  // Started first, so its deadline runs out while the other tests run.
+    overdue = submit(app, '+15554440022', pdf);
   });
   after(async () => {
     await app?.close();
@@ -242,8 +245,7 @@ describe('example manifest without a webhook secret: polling, the deadline, unve
   });
 
   test('no final status before the deadline: failed with a clear error', async () => {
-    const id = await submit(app, '+15554440022', pdf);
-    await waitSent(app, id);
+    const id = await overdue;
     const done = await waitFinal(app, id, 20_000);
     assert.match(done.error ?? '', /no final status from Example HTTP Fax within 4 seconds \(last status "queued"\)/);
   });

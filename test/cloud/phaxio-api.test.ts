@@ -315,11 +315,14 @@ describe('phaxio upload, polling and the status deadline', () => {
   const sim = new PhaxioSim(creds);
   let app: TestApp;
   let pdf: Uint8Array;
+  let overdue: Promise<string>;
   before(async () => {
     app = await startCloudApp({
       env: phaxioEnv(await sim.start(), { PHAXIO_DOCUMENT_MODE: 'upload', PHAXIO_STATUS_POLL_SECONDS: '1', CLOUD_STATUS_DEADLINE_SECONDS: '4' }),
     });
     pdf = await makePdf(2);
+  // Started first, so its deadline runs out while the other tests run.
+    overdue = submit(app, '+15551110022', pdf);
   });
   after(async () => {
     await app?.close();
@@ -352,8 +355,7 @@ describe('phaxio upload, polling and the status deadline', () => {
   });
 
   test('no final status before the deadline: the job fails with a clear error, never in progress forever', async () => {
-    const id = await submit(app, '+15551110022', pdf);
-    await waitSent(app, id);
+    const id = await overdue;
     const done = await waitFinal(app, id, 20_000);
     assert.equal(done.status, 'FAILED');
     assert.match(done.error ?? '', /no final status from Phaxio within 4 seconds \(last status "queued"\); the fax may still be sent, so it is not retried/);

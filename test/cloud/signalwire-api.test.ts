@@ -199,9 +199,12 @@ describe('signalwire polling, deadline and restart', () => {
   const sim = new SignalWireSim(opts);
   let app: TestApp;
   let pdf: Uint8Array;
+  let overdue: Promise<string>;
   before(async () => {
     app = await startCloudApp({ env: await swEnv(sim, { SIGNALWIRE_STATUS_POLL_SECONDS: '1', CLOUD_STATUS_DEADLINE_SECONDS: '4' }) });
     pdf = await makePdf(1);
+  // Started first, so its deadline runs out while the other tests run.
+    overdue = submit(app, '+15553330021', pdf);
   });
   after(async () => {
     await app?.close();
@@ -218,8 +221,7 @@ describe('signalwire polling, deadline and restart', () => {
   });
 
   test('no final status before the deadline: failed with a clear error', async () => {
-    const id = await submit(app, '+15553330021', pdf);
-    await waitSent(app, id);
+    const id = await overdue;
     const done = await waitFinal(app, id, 20_000);
     assert.match(done.error ?? '', /no final status from SignalWire within 4 seconds \(last status "queued"\)/);
   });

@@ -202,11 +202,14 @@ describe('sinch by URL with OAuth, no webhook guard (callbacks confirmed with th
   const sim = new SinchSim({ ...creds, oauthOnly: true });
   let app: TestApp;
   let pdf: Uint8Array;
+  let overdue: Promise<string>;
   before(async () => {
     app = await startCloudApp({
       env: await sinchEnv(sim, { SINCH_AUTH_METHOD: 'oauth', SINCH_DOCUMENT_MODE: 'url', SINCH_STATUS_POLL_SECONDS: '1', CLOUD_STATUS_DEADLINE_SECONDS: '4' }),
     });
     pdf = await makePdf(1);
+  // Started first, so its deadline runs out while the other tests run.
+    overdue = submit(app, '+15552220023', pdf);
   });
   after(async () => {
     await app?.close();
@@ -246,8 +249,7 @@ describe('sinch by URL with OAuth, no webhook guard (callbacks confirmed with th
   });
 
   test('no final status before the deadline: failed with a clear error', async () => {
-    const id = await submit(app, '+15552220023', pdf);
-    await waitSent(app, id);
+    const id = await overdue;
     const done = await waitFinal(app, id, 20_000);
     assert.equal(done.status, 'FAILED');
     assert.match(done.error ?? '', /no final status from Sinch within 4 seconds \(last status "QUEUED"\)/);

@@ -90,6 +90,9 @@ export class CannotRefreshError extends Error {
 /** Without polling, an attempt whose fax id is unknown is still looked up this often. */
 const LOOKUP_RETRY_MS = 60_000;
 
+/** Provider questions asked at once by the poller. */
+const CHECK_CONCURRENCY = 4;
+
 const key = (jobId: string, attemptNo: number) => `${jobId}#${attemptNo}`;
 
 export class CloudBackend implements FaxBackend {
@@ -268,15 +271,24 @@ export class CloudBackend implements FaxBackend {
 
   private async tick(): Promise<void> {
     const now = this.now();
-    for (const t of [...this.tracked.values()]) {
-      if (!this.sink) return;
+    const due: { t: Tracked; overdue: boolean }[] = [];
+    for (const t of this.tracked.values()) {
       if (t.busy) continue;
       const overdue = now >= t.startedMs + this.opts.deadlineMs(t.pages);
       const pollDue = now >= t.nextCheckMs && (this.opts.pollIntervalMs > 0 || t.providerSid === null);
       if (!overdue && !pollDue && !t.checkNow) continue;
       t.checkNow = false;
-      await this.check(t, { rethrow: false, overdue });
+      due.push({ t, overdue });
     }
+    // A few at a time: one slow provider answer must not hold back every other fax's deadline.
+    const workers = Array.from({ length: Math.min(CHECK_CONCURRENCY, due.length) }, async () => {
+      for (let next = due.shift(); next && this.sink; next = due.shift()) {
+        // An admin refresh may have got there first.
+        if (next.t.busy || !this.tracked.has(key(next.t.jobId, next.t.attemptNo))) continue;
+        await this.check(next.t, { rethrow: false, overdue: next.overdue });
+      }
+    });
+    await Promise.all(workers);
   }
 
   /**

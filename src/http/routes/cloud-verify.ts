@@ -8,7 +8,7 @@ export type VerifyFailure = Extract<VerifyResult, { ok: false }>['reason'];
 
 /** Status callbacks are small; a received fax carries its document (Sinch JSON: base64). */
 export const CALLBACK_MAX_BYTES = 2 * 1024 * 1024;
-export const INBOUND_MAX_BYTES = 64 * 1024 * 1024;
+export const INBOUND_MAX_BYTES = 40 * 1024 * 1024;
 
 /** The URL the provider called, as it signed it: PUBLIC_API_URL followed by the path and query as received. */
 export function signedUrl(publicBase: string, ctx: AppContext): string {
