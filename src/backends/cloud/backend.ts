@@ -4,7 +4,7 @@
 // the send (after looking for an earlier attempt's fax whose answer was lost), polling of faxes in
 // flight, a deadline after which a fax with no final status fails with a clear error, and, after a
 // restart, asking the provider about every attempt that was left in flight.
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import type { Logger } from '../../log.js';
 import {
   AttemptFailedError, NotSentError,
@@ -171,7 +171,13 @@ export class CloudBackend implements FaxBackend {
 
     let document: CloudSendInput['document'];
     try {
-      document = a.documentMode === 'url' ? { url: await this.opts.documentUrl(job.id) } : { pdf: await readFile(job.pdfPath) };
+      if (a.documentMode === 'url') {
+        // The provider would fetch a 404 and fail the fax later with a vaguer error.
+        await access(job.pdfPath);
+        document = { url: await this.opts.documentUrl(job.id) };
+      } else {
+        document = { pdf: await readFile(job.pdfPath) };
+      }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new AttemptFailedError('document', 'the stored document of this fax is missing (removed by cleanup?)', 'document missing');
