@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { asteriskEnvSchema, asteriskSecrets } from '../backends/asterisk/config.js';
+import { cloudEnvSchema, cloudSettingsIssues } from '../backends/cloud/config.js';
 import { manifestEnvSchema } from '../backends/manifest/config.js';
 import { pbxFaxEnvSchema } from '../backends/pbx/config.js';
 import { phaxioEnvSchema, phaxioSecrets } from '../backends/phaxio/config.js';
@@ -24,6 +25,7 @@ const shape = {
   ...manifestEnvSchema,
   ...pbxFaxEnvSchema,
   ...asteriskEnvSchema,
+  ...cloudEnvSchema,
 };
 export const settingsSchema = z.object(shape);
 
@@ -65,6 +67,8 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     throw new ConfigError(issues);
   }
   const s = result.data;
+  const crossIssues = cloudSettingsIssues(s);
+  if (crossIssues.length > 0) throw new ConfigError(crossIssues);
   return {
     ...s,
     dataDir: resolve(s.FAX_DATA_DIR ?? './faxdata'),
