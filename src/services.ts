@@ -4,17 +4,24 @@ import type { Server } from 'node:http';
 import { ApiKeys } from './auth/api-keys.js';
 import { RateLimiter } from './auth/rate-limit.js';
 import { Audit } from './audit/audit.js';
+import { publicBase } from './backends/cloud/config.js';
+import type { InboundSink } from './backends/cloud/inbound-sink.js';
+import { buildCloudProviders, type CloudProviders } from './backends/cloud/providers.js';
 import { createBackend } from './backends/registry.js';
 import type { FaxBackend } from './backends/types.js';
 import type { Settings } from './config/index.js';
 import { openDb, type Db } from './db/connect.js';
+import { ghostscriptVersion } from './documents/ghostscript.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createHttpApp, maxUploadBytes } from './http/app.js';
 import { InboundService } from './inbound/service.js';
 import { HotFolder } from './hotfolder/hot-folder.js';
 import { MULTIPART_OVERHEAD } from './http/routes/fax.js';
 import { closeServer, listen } from './http/server.js';
+import { attemptLive } from './jobs/attempt-lookup.js';
+import { CallbackApplier } from './jobs/cloud-callbacks.js';
 import { Dispatcher } from './jobs/dispatcher.js';
+import { DocumentTokens } from './jobs/document-tokens.js';
 import { JobStore } from './jobs/job-store.js';
 import type { RetryRules } from './jobs/retry-policy.js';
 import { FaxSubmitter } from './jobs/submit.js';
@@ -39,6 +46,12 @@ export interface Services {
   /** Null unless HOTFOLDER_DIR is set. */
   hotfolder: HotFolder | null;
   readiness: () => Promise<ReadinessReport>;
+  /** Cloud provider adapters (callback routes use them whatever FAX_BACKEND is). */
+  cloud: CloudProviders;
+  documentTokens: DocumentTokens;
+  callbacks: CallbackApplier;
+  /** Where faxes received by cloud providers go (the inbound ingest replaces the default). */
+  inboundSink: InboundSink;
   metrics: Metrics;
 }
 
@@ -59,6 +72,8 @@ export function retryRules(s: Settings): RetryRules {
 
 export async function buildServices(settings: Settings, log: Logger, opts: BuildOptions = {}): Promise<Services> {
   mkdirSync(settings.dataDir, { recursive: true });
+  // Before the database: an unknown FAX_BACKEND or an invalid manifest stops the start-up with nothing opened.
+  const cloud = buildCloudProviders(settings, log);
   const db = openDb({ url: settings.DATABASE_URL, dataDir: settings.dataDir, poolMax: settings.DB_POOL_MAX, sqliteSynchronous: settings.SQLITE_SYNCHRONOUS });
   try {
     const applied = await migrateToLatest(db);
@@ -71,8 +86,11 @@ export async function buildServices(settings: Settings, log: Logger, opts: Build
   const audit = new Audit(db, settings.instanceId, log);
   const apiKeys = new ApiKeys(db, { bootstrapKey: settings.API_KEY, defaultRateLimit: settings.MAX_REQUESTS_PER_MINUTE }, log);
   const jobs = new JobStore(db, audit);
-  const backend = opts.backend ?? createBackend(settings, log);
-  const s = { settings, log, db, store, audit, apiKeys, limiter: new RateLimiter(), jobs, backend } as Services;
+  const documentTokens = new DocumentTokens(db, () => ({ ttlMinutes: settings.PDF_TOKEN_TTL_MINUTES, publicBase: publicBase(settings) }));
+  const backend =
+    opts.backend ??
+    createBackend(settings, log, { cloud, documentUrl: (id) => documentTokens.issueUrl(id), attemptLive: (id, n) => attemptLive(db, id, n) });
+  const s = { settings, log, db, store, audit, apiKeys, limiter: new RateLimiter(), jobs, backend, cloud, documentTokens } as Services;
   s.dispatcher = new Dispatcher(
     jobs,
     backend,
@@ -116,7 +134,16 @@ export async function buildServices(settings: Settings, log: Logger, opts: Build
       })
     : null;
   s.readiness = () =>
-    checkReadiness({ db, store, backend: s.backend, extra: [() => s.inbound.readiness(), () => s.hotfolder?.readiness() ?? Promise.resolve([])] });
+    checkReadiness({
+      db,
+      store,
+      backend: s.backend,
+      ghostscriptVersion: () => ghostscriptVersion(settings.GHOSTSCRIPT_PATH),
+      extra: [() => s.inbound.readiness(), () => s.hotfolder?.readiness() ?? Promise.resolve([])],
+    });
+  s.callbacks = new CallbackApplier(db, s.dispatcher, audit, log.child({ component: 'callbacks' }));
+  // The inbound ingest takes cloud providers' received faxes too (one record per provider fax id).
+  s.inboundSink = s.inbound;
   s.metrics = new Metrics(db, () => s.backend);
   audit.onEvent((e) => s.metrics.onAudit(e));
   return s;

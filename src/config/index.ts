@@ -3,9 +3,12 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { asteriskEnvSchema, asteriskSecrets } from '../backends/asterisk/config.js';
+import { cloudEnvSchema, cloudSettingsIssues } from '../backends/cloud/config.js';
 import { manifestEnvSchema } from '../backends/manifest/config.js';
 import { inboundEnvSchema, inboundSecrets } from '../inbound/config.js';
 import { hotfolderEnvSchema } from '../hotfolder/config.js';
+import { pbxFaxEnvSchema } from '../backends/pbx/config.js';
 import { phaxioEnvSchema, phaxioSecrets } from '../backends/phaxio/config.js';
 import { signalWireEnvSchema, signalWireSecrets } from '../backends/signalwire/config.js';
 import { sinchEnvSchema, sinchSecrets } from '../backends/sinch/config.js';
@@ -24,6 +27,9 @@ const shape = {
   ...manifestEnvSchema,
   ...inboundEnvSchema,
   ...hotfolderEnvSchema,
+  ...pbxFaxEnvSchema,
+  ...asteriskEnvSchema,
+  ...cloudEnvSchema,
 };
 export const settingsSchema = z.object(shape);
 
@@ -34,7 +40,7 @@ export type Settings = z.output<typeof settingsSchema> & {
   readonly instanceId: string;
 };
 
-export const secretSettings: ReadonlySet<string> = new Set<string>([...coreSecrets, ...phaxioSecrets, ...sinchSecrets, ...signalWireSecrets, ...inboundSecrets]);
+export const secretSettings: ReadonlySet<string> = new Set<string>([...coreSecrets, ...phaxioSecrets, ...sinchSecrets, ...signalWireSecrets, ...asteriskSecrets, ...inboundSecrets]);
 export const settingNames: readonly string[] = Object.keys(shape);
 
 export class ConfigError extends Error {
@@ -65,6 +71,8 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     throw new ConfigError(issues);
   }
   const s = result.data;
+  const crossIssues = cloudSettingsIssues(s);
+  if (crossIssues.length > 0) throw new ConfigError(crossIssues);
   return {
     ...s,
     dataDir: resolve(s.FAX_DATA_DIR ?? './faxdata'),

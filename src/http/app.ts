@@ -4,6 +4,11 @@ import type { Services } from '../services.js';
 import { errorHandler } from './middleware/errors.js';
 import type { AppState, AuthDeps } from './middleware/auth.js';
 import { Routes } from './route.js';
+import { publicBase } from '../backends/cloud/config.js';
+import { adminRefreshRoutes } from './routes/admin-refresh.js';
+import { cloudCallbackRoutes } from './routes/cloud-callbacks.js';
+import { cloudInboundRoutes } from './routes/cloud-inbound.js';
+import { faxDocumentRoutes } from './routes/fax-document.js';
 import { faxRoutes } from './routes/fax.js';
 import { healthRoutes } from './routes/health.js';
 import { inboundRoutes } from './routes/inbound.js';
@@ -34,6 +39,11 @@ export function buildRoutes(s: Services): Routes {
     enabled: () => s.settings.INBOUND_ENABLED,
     secret: () => s.settings.ASTERISK_INBOUND_SECRET,
   });
+  faxDocumentRoutes(routes, { tokens: s.documentTokens, files: s.store, audit: s.audit });
+  const cloud = { settings: () => s.settings, publicBase: () => publicBase(s.settings), cloud: s.cloud, audit: s.audit };
+  cloudCallbackRoutes(routes, { ...cloud, applier: s.callbacks });
+  cloudInboundRoutes(routes, { ...cloud, inbound: s.inboundSink, log: s.log });
+  adminRefreshRoutes(routes, { db: s.db, jobs: s.jobs, files: s.store, backend: () => s.backend });
   metricsRoutes(routes, s.metrics);
   openApiRoutes(routes, APP_VERSION);
   return routes;

@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import { access, mkdir, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Audit } from '../audit/audit.js';
+import type { InboundSink, ReceivedFax } from '../backends/cloud/inbound-sink.js';
 import type { ReadinessCheck } from '../backends/types.js';
 import type { Db } from '../db/connect.js';
 import type { InboundFax } from '../db/schema.js';
@@ -30,7 +31,7 @@ export interface InboundServiceDeps {
   fetchImpl?: typeof fetch;
 }
 
-export class InboundService {
+export class InboundService implements InboundSink {
   readonly store: InboundStore;
   readonly ingestor: InboundIngest;
   readonly paths: SpoolPaths;
@@ -129,6 +130,28 @@ export class InboundService {
   /** The general ingest entry for other reporters (cloud callbacks): see InboundReport. */
   ingest(report: InboundReport): Promise<IngestResult> {
     return this.ingestor.ingest(report);
+  }
+
+  /**
+   * A fax a cloud provider received (the cloud inbound routes' InboundSink): into the same ingest,
+   * keyed by (provider, provider fax id). A PDF is stored as it is, a TIFF converted, anything else
+   * quarantined with a FAILED record. Throws when the document cannot be stored, so the provider retries.
+   */
+  async receive(fax: ReceivedFax): Promise<{ id: string; duplicate: boolean }> {
+    const b = fax.pdf;
+    const tiff = b !== null && b.length >= 4 && ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a) || (b[0] === 0x4d && b[1] === 0x4d && b[3] === 0x2a));
+    const { fax: row, created } = await this.ingestor.ingest({
+      source: fax.source,
+      sourceUid: fax.sourceUid,
+      via: 'callback',
+      toNumber: fax.to,
+      fromNumber: fax.from,
+      success: fax.status === 'received',
+      pages: fax.pages,
+      error: fax.error,
+      document: b === null ? { kind: 'none' } : tiff ? { kind: 'tiff-bytes', bytes: b } : { kind: 'pdf', bytes: b },
+    });
+    return { id: row.id, duplicate: !created };
   }
 
   /** POST /_internal/asterisk/inbound after the secret and the body were checked. */
