@@ -187,6 +187,27 @@ for (const dialect of DIALECTS) {
       assert.equal(((await none.json()) as { code: string }).code, 'no_document');
     });
 
+    test('cloud providers (InboundSink.receive): stored once; a TIFF is converted; a failure without document is recorded', async () => {
+      const sink = app.services.inboundSink;
+      const pdf = Buffer.from(await makePdf(2));
+      const first = await sink.receive({ source: 'phaxio', sourceUid: 'px-1', to: '+15551230000', from: '+15550000009', pages: 2, pdf, status: 'received', error: null });
+      const again = await sink.receive({ source: 'phaxio', sourceUid: 'px-1', to: '+15551230000', from: '+15550000009', pages: 2, pdf, status: 'received', error: null });
+      assert.equal(first.duplicate, false);
+      assert.deepEqual(again, { id: first.id, duplicate: true });
+      const row = await app.services.inbound.store.get(first.id);
+      assert.equal(row!.status, 'received');
+      assert.equal(row!.mailbox, 'billing');
+      assert.deepEqual(await readFile(join(app.dataDir, row!.pdf_path!)), pdf);
+      const tiff = await sink.receive({ source: 'signalwire', sourceUid: 'sw-1', to: null, from: null, pages: null, pdf: await readFile(join(TIFF_FIXTURES, 'sample-2page.tif')), status: 'received', error: null });
+      const trow = await app.services.inbound.store.get(tiff.id);
+      assert.equal(trow!.pages, 2);
+      assert.ok(trow!.pdf_path && trow!.tiff_path);
+      const failed = await sink.receive({ source: 'sinch', sourceUid: 'sn-1', to: null, from: null, pages: null, pdf: null, status: 'failed', error: 'Sinch delivered no document for this fax' });
+      const frow = await app.services.inbound.store.get(failed.id);
+      assert.equal(frow!.status, 'FAILED');
+      assert.match(String(frow!.error), /^Sinch delivered no document for this fax/);
+    });
+
     test('retention: documents older than INBOUND_RETENTION_DAYS are removed, the record stays with a note', async () => {
       const { fax } = await app.services.inbound.ingest({
         source: 'test',
