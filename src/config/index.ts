@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { adminEnvSchema } from '../admin/config.js';
 import { manifestEnvSchema } from '../backends/manifest/config.js';
 import { phaxioEnvSchema, phaxioSecrets } from '../backends/phaxio/config.js';
 import { signalWireEnvSchema, signalWireSecrets } from '../backends/signalwire/config.js';
@@ -20,6 +21,7 @@ const shape = {
   ...sinchEnvSchema,
   ...signalWireEnvSchema,
   ...manifestEnvSchema,
+  ...adminEnvSchema,
 };
 export const settingsSchema = z.object(shape);
 
