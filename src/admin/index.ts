@@ -3,6 +3,7 @@ import { AuditSinks } from '../audit/sinks.js';
 import { AuditTail } from '../audit/tail.js';
 import { cleanupArtifacts } from '../scheduler/artifact-cleanup.js';
 import type { Services } from '../services.js';
+import type { SettingsProbe } from './probes.js';
 import { RestartController } from './restart.js';
 import { SettingsManager } from './settings-manager.js';
 import type { EnvMap } from './settings-source.js';
@@ -18,6 +19,8 @@ export interface AdminRuntime {
   sinks: AuditSinks;
   tail: AuditTail;
   restart: RestartController;
+  /** Checks POST /admin/settings/validate runs besides database, storage, Ghostscript and the backend; areas push theirs. */
+  probes: SettingsProbe[];
   startedAt: number;
   start(): void;
   stop(): Promise<void>;
@@ -49,6 +52,7 @@ export function buildAdmin(s: Services, o: AdminOptions): AdminRuntime {
     sinks,
     tail,
     restart,
+    probes: [],
     startedAt: Date.now(),
     start: () => sinks.attach(s.audit),
     stop: async () => {

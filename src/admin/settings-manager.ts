@@ -163,6 +163,16 @@ export class SettingsManager {
     return result;
   }
 
+  /** The merged variables (files, environment, API changes) the desired settings are parsed from. */
+  desiredEnv(): EnvMap {
+    return mergeLayers(this.layers, this.overrides);
+  }
+
+  /** The merged variables with another plugin config store layer (to validate a store change before writing it). */
+  envWithPluginConfig(pluginConfig: Record<string, string>): EnvMap {
+    return mergeLayers({ ...this.layers, pluginConfig }, this.overrides);
+  }
+
   /** The desired configuration as raw NAME=value pairs (only variables that are set, in settings order). */
   private rawDesired(): [string, string][] {
     const env = mergeLayers(this.layers, this.overrides);

@@ -4,6 +4,7 @@ import type { Services } from '../services.js';
 import { errorHandler } from './middleware/errors.js';
 import type { AppState, AuthDeps } from './middleware/auth.js';
 import { Routes } from './route.js';
+import { adminRoutes } from './routes/admin/index.js';
 import { faxRoutes } from './routes/fax.js';
 import { healthRoutes } from './routes/health.js';
 
@@ -22,6 +23,7 @@ export function buildRoutes(s: Services): Routes {
   const routes = new Routes(authDeps(s));
   healthRoutes(routes, () => s.readiness());
   faxRoutes(routes, { jobs: s.jobs, submitter: s.submitter, maxUploadBytes: () => maxUploadBytes(s) });
+  adminRoutes(routes, s);
   return routes;
 }
 
