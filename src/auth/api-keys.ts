@@ -174,8 +174,9 @@ export class ApiKeys {
       .updateTable('api_keys')
       .set({
         token_hash: minted.hash,
-        prev_token_hash: prevUntil === null ? null : row.token_hash,
-        prev_expires_at: prevUntil,
+        // Kept even without grace (already expired then), so a later use of the old token is audited as "rotated".
+        prev_token_hash: row.token_hash,
+        prev_expires_at: prevUntil ?? ts,
         rotated_at: ts,
       })
       .where('id', '=', id)
