@@ -81,6 +81,8 @@ export function logRoutes(routes: Routes, s: Services): void {
       ctx.status = 200;
       ctx.type = 'text/event-stream; charset=utf-8';
       ctx.set('X-Accel-Buffering', 'no');
+      // The connection ends with the stream: a shutdown that ends the stream is not held up by an idle keep-alive.
+      ctx.set('Connection', 'close');
       ctx.body = stream;
     },
   });
