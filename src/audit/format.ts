@@ -41,7 +41,7 @@ export function severityOf(type: string): 'warning' | 'notice' | 'info' {
 }
 
 const SECRET_KEY = /(token|secret|password|passwd|api_?key|authorization|credential)/i;
-const WHOLE_NUMBER = /^\+?\d[\d ().-]{5,}\d$/;
+const WHOLE_NUMBER = /^\+?[\d(][\d ().-]{5,}\d$/;
 const NOT_A_NUMBER = /^(\d{1,3}(\.\d{1,3}){3}|\d{4}-\d\d-\d\d)$/; // an IPv4 address or a date
 
 /**
