@@ -157,6 +157,9 @@ export function pluginRoutes(routes: Routes, s: Services): void {
       // Validate what the next start would see: the new store beneath the env file, the environment and API changes.
       const next = s.admin.settings.envWithPluginConfig(pluginConfigEnv(updated));
       try {
+        // The stored values themselves (even for a disabled plugin, even where the environment overrides them)...
+        if (plugin.source === 'built_in') parseSettings(settings);
+        // ...and what the next start would see.
         parseSettings(next);
         const m = manifests.get(plugin.id);
         if (m && enabled) resolveManifestSettings(m, next);
