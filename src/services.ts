@@ -19,6 +19,7 @@ import { JobStore } from './jobs/job-store.js';
 import type { RetryRules } from './jobs/retry-policy.js';
 import { FaxSubmitter } from './jobs/submit.js';
 import type { Logger } from './log.js';
+import { Metrics } from './metrics.js';
 import { checkReadiness, type ReadinessReport } from './readiness.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { LocalStore } from './storage/local.js';
@@ -36,6 +37,7 @@ export interface Services {
   backend: FaxBackend;
   dispatcher: Dispatcher;
   readiness: () => Promise<ReadinessReport>;
+  metrics: Metrics;
   /** Periodic tasks (artifact cleanup; other areas register theirs). */
   scheduler: Scheduler;
   /** Live settings, audit sinks and tail, restart control. */
@@ -89,7 +91,7 @@ export async function buildServices(settings: Settings, log: Logger, opts: Build
       pollMs: settings.DISPATCH_POLL_MS,
       rules: retryRules(settings),
       attemptTimeoutMs: settings.FAX_ATTEMPT_TIMEOUT_MINUTES * 60_000,
-      perPageMs: 120_000,
+      perPageMs: settings.FAX_ATTEMPT_TIMEOUT_PER_PAGE_SECONDS * 1000,
     },
     log.child({ component: 'dispatcher' }),
   );
@@ -107,6 +109,8 @@ export async function buildServices(settings: Settings, log: Logger, opts: Build
     () => s.dispatcher.wake(),
   );
   s.readiness = () => checkReadiness({ db, store, backend: s.backend });
+  s.metrics = new Metrics(db, () => s.backend);
+  audit.onEvent((e) => s.metrics.onAudit(e));
   s.scheduler = new Scheduler(log.child({ component: 'scheduler' }));
   s.admin = buildAdmin(s, { environment: opts.environment ?? (() => process.env), exit: opts.exit ?? ((code) => process.exit(code)) });
   return s;

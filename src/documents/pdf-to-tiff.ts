@@ -5,6 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { GhostscriptError, runGhostscript } from './ghostscript.js';
 import { readTiff } from './tiff/reader.js';
 import { validateFaxTiff } from './tiff/validate.js';
+import { syncDir } from '../util/fsync.js';
 
 export type FaxResolution = 'fine' | 'normal';
 export type FaxCompression = 'g3' | 'g4';
@@ -210,17 +211,4 @@ function failureReason(printed: string): string {
   if (/page not found|Couldn't get page info|Page tree/i.test(printed)) return 'some pages are damaged or missing';
   if (/\*\*\*\* Error/.test(printed)) return 'Ghostscript reported errors in the file';
   return 'Ghostscript could not interpret the file';
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const fh = await open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    // Not every filesystem allows fsync on a directory; the rename itself has happened.
-  }
 }

@@ -7,6 +7,10 @@ import { Routes } from './route.js';
 import { adminRoutes } from './routes/admin/index.js';
 import { faxRoutes } from './routes/fax.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { openApiRoutes } from './routes/openapi.js';
+
+export const APP_VERSION = '0.1.0';
 
 export function authDeps(s: Services): AuthDeps {
   return {
@@ -23,6 +27,8 @@ export function buildRoutes(s: Services): Routes {
   const routes = new Routes(authDeps(s));
   healthRoutes(routes, () => s.readiness());
   faxRoutes(routes, { jobs: s.jobs, submitter: s.submitter, maxUploadBytes: () => maxUploadBytes(s) });
+  metricsRoutes(routes, s.metrics);
+  openApiRoutes(routes, APP_VERSION);
   adminRoutes(routes, s);
   return routes;
 }
@@ -30,6 +36,17 @@ export function buildRoutes(s: Services): Routes {
 export function createHttpApp(s: Services): Koa<AppState> {
   const app = new Koa<AppState>({ proxy: false });
   app.silent = true;
+  // Outermost, so the status recorded is the one the client got, errors included.
+  app.use(async (ctx, next) => {
+    const end = s.metrics.httpDuration.startTimer();
+    try {
+      await next();
+    } finally {
+      // The route pattern, never the concrete path: ids must not become label values.
+      const route = (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+      end({ method: ctx.method, route, status: String(ctx.status) });
+    }
+  });
   app.use(errorHandler(s.log));
   app.use(async (ctx, next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');

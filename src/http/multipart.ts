@@ -33,6 +33,12 @@ export function multipart(maxBytes: number): Middleware {
       maxFieldsSize: 64 * 1024,
       allowEmptyFiles: true,
       minFileSize: 0,
+      // A file part without its own Content-Type (allowed by RFC 7578, sent by some scanners and embedded
+      // clients) would otherwise be read as a text field and mangled; a filename is what makes it a file.
+      onPart: (part, handle) => {
+        if (part.originalFilename !== undefined && part.originalFilename !== null && !part.mimetype) part.mimetype = 'application/octet-stream';
+        handle(part);
+      },
       fileWriteStreamHandler: (file?: unknown) => {
         const chunks: Buffer[] = [];
         if (file && typeof file === 'object') bytesOf.set(file, chunks);

@@ -21,12 +21,15 @@ function refuseTooLarge(res: ServerResponse): void {
 }
 
 /**
- * When a response is sent before the request body was read (413, 401 on an upload), the rest of the body
- * must not be read into memory, yet closing at once would reset the connection and the client might never
- * see the answer. So: stop handing data to anyone, discard a little while the answer drains, then close.
+ * When a response is sent before the request body was read (413, or a 4xx on an upload), the rest of the
+ * body must not be read into memory, yet closing at once would reset the connection and the client might
+ * never see the answer. Such responses carry `Connection: close` (see the error handler); for them:
+ * discard a little more while the answer drains, then close. Other responses are left to Node, which
+ * discards any unread body and keeps the connection.
  */
 function lingerClose(req: IncomingMessage, res: ServerResponse): void {
   if (req.complete) return;
+  if (String(res.getHeader('connection') ?? '').toLowerCase() !== 'close') return;
   const socket = req.socket;
   let seen = 0;
   req.removeAllListeners('data');
@@ -34,8 +37,8 @@ function lingerClose(req: IncomingMessage, res: ServerResponse): void {
     seen += chunk.length;
     if (seen > LINGER_BYTES) socket.destroy();
   });
+  req.once('end', () => socket.end());
   req.resume();
-  res.shouldKeepAlive = false;
   const t = setTimeout(() => socket.destroy(), LINGER_MS);
   t.unref();
   socket.once('close', () => clearTimeout(t));

@@ -138,7 +138,7 @@ export class Dispatcher implements OutcomeSink {
         await this.settle(r.jobId, r.attemptNo, {
           ok: false,
           failureClass: 'unknown',
-          error: `no result from the ${this.backend.name} backend within ${Math.round(limit / 60000)} minutes; the outcome is unknown`,
+          error: `no result from the ${this.backend.name} backend within ${formatDuration(limit)}; the outcome is unknown`,
         });
       }
     }
@@ -264,6 +264,10 @@ export class Dispatcher implements OutcomeSink {
 
 function failure(failureClass: FailureClass, error: string, cause?: string): Outcome {
   return cause === undefined ? { ok: false, failureClass, error } : { ok: false, failureClass, error, cause };
+}
+
+function formatDuration(ms: number): string {
+  return ms >= 120_000 ? `${Math.round(ms / 60_000)} minutes` : `${Math.round(ms / 1000)} seconds`;
 }
 
 function errText(err: unknown): string {

@@ -219,7 +219,7 @@ export class JobStore {
         if (!job || job.status !== 'in_progress' || job.attempt_count !== attemptNo) throw new Stale();
         const att = await trx
           .selectFrom('fax_attempts')
-          .select(['details', 'pages'])
+          .select(['details', 'pages', 'started_at'])
           .where('job_id', '=', jobId)
           .where('attempt_no', '=', attemptNo)
           .executeTakeFirst();
@@ -285,6 +285,8 @@ export class JobStore {
           subject: jobId,
           data: {
             attempt: attemptNo,
+            backend: job.backend,
+            duration_ms: att ? now.getTime() - Date.parse(att.started_at) : null,
             ...(outcome.ok ? { pages: outcome.pages } : { failure_class: outcome.failureClass, retry_at: retryAt?.toISOString() ?? null }),
           },
         });

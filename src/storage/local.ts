@@ -3,8 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { syncDir } from '../util/fsync.js';
 
 export class LocalStore {
+  /** Directories known to exist, so a write does not pay for a mkdir each time. */
+  private readonly madeDirs = new Set<string>();
+
   constructor(readonly root: string) {}
 
   /** Absolute path for a stored key; refuses keys that would leave the store. */
@@ -21,9 +25,21 @@ export class LocalStore {
    */
   async put(key: string, bytes: Uint8Array): Promise<string> {
     const dest = this.path(key);
-    await mkdir(dirname(dest), { recursive: true });
+    const dir = dirname(dest);
+    if (!this.madeDirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.madeDirs.add(dir);
+    }
     const tmp = `${dest}.${randomBytes(6).toString('hex')}.tmp`;
-    const fh = await open(tmp, 'wx', 0o600);
+    let fh;
+    try {
+      fh = await open(tmp, 'wx', 0o600);
+    } catch (err) {
+      // The directory may have been removed behind our back (cleanup, an operator): make it again once.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await mkdir(dir, { recursive: true });
+      fh = await open(tmp, 'wx', 0o600);
+    }
     try {
       await fh.writeFile(bytes);
       await fh.sync();
@@ -39,7 +55,7 @@ export class LocalStore {
       await unlink(tmp).catch(() => undefined);
       throw err;
     }
-    await syncDir(dirname(dest));
+    await syncDir(dir);
     return dest;
   }
 
@@ -73,19 +89,6 @@ export class LocalStore {
     } catch (err) {
       return { ok: false, detail: `not writable: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
     }
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const fh = await open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    // Some file systems (and platforms) cannot fsync a directory; the rename is still atomic.
   }
 }
 

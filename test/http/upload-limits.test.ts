@@ -92,3 +92,20 @@ describe('upload size limits on the wire', () => {
     assert.equal(await jobs(), before);
   });
 });
+
+describe('multipart details', () => {
+  let app: TestApp;
+  before(async () => {
+    app = await startTestApp();
+  });
+  after(() => app.close());
+
+  test('a file part without its own Content-Type is still a file (RFC 7578 allows it)', async () => {
+    const body =
+      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="to"\r\n\r\n+15551230001\r\n` +
+      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="scan.txt"\r\n\r\nhello from a scanner\r\n--${BOUNDARY}--\r\n`;
+    const r = await app.req('/fax', { method: 'POST', body, headers: { 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}` } });
+    assert.equal(r.status, 202, await r.clone().text());
+    assert.equal(((await r.json()) as { pages: number }).pages, 1);
+  });
+});

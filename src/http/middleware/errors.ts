@@ -23,11 +23,12 @@ export function errorHandler(log: Logger): Middleware {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new ApiError(404, 'not_found', 'Not Found');
     } catch (err) {
+      // Refused before its body was read: close the connection rather than read the rest of an upload.
+      if (!ctx.req.complete && hasBody(ctx.req.headers)) ctx.set('Connection', 'close');
       if (err instanceof ApiError) {
         ctx.status = err.status;
         ctx.body = { detail: err.detail, code: err.code };
         for (const [k, v] of Object.entries(err.headers)) ctx.set(k, v);
-        if (err.status === 413) ctx.set('Connection', 'close');
         return;
       }
       const e = err as { status?: number; statusCode?: number; expose?: boolean; message?: string; headers?: Record<string, string> };
@@ -43,4 +44,8 @@ export function errorHandler(log: Logger): Middleware {
       ctx.body = { detail: 'Internal server error', code: 'internal_error' };
     }
   };
+}
+
+function hasBody(h: Record<string, string | string[] | undefined>): boolean {
+  return h['transfer-encoding'] !== undefined || Number(h['content-length'] ?? 0) > 0;
 }
