@@ -1,6 +1,7 @@
 // Stored audit events (/admin/logs: filters, pages, bad inputs) and the live tail (/admin/logs/tail: SSE, filters, heartbeat, clean close).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { DIALECTS } from '../helpers/db.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { call, mintKey } from './helpers.js';
 
@@ -34,10 +35,10 @@ async function readFrames(res: Response, until: (frames: string[]) => boolean, t
 
 const dataOf = (frame: string) => JSON.parse(frame.split('\n').find((l) => l.startsWith('data: '))!.slice(6)) as Record<string, unknown>;
 
-describe('admin audit logs', () => {
+for (const dialect of DIALECTS) describe(`admin audit logs on ${dialect}`, () => {
   let app: TestApp;
   before(async () => {
-    app = await startTestApp({ env: { AUDIT_TAIL_HEARTBEAT_SECONDS: '0.2' } });
+    app = await startTestApp({ dialect, env: { AUDIT_TAIL_HEARTBEAT_SECONDS: '0.2' } });
   });
   after(() => app.close());
 

@@ -38,14 +38,15 @@ describe('admin settings', () => {
   test('PUT applies live settings at once: the upload limit and FAX_DISABLED change without a restart', async () => {
     const app = await startTestApp();
     try {
-      const big = 'x'.repeat(1_200_000);
-      assert.equal((await app.req('/fax', { method: 'POST', body: faxForm('+15551230001', big, 'a.txt') })).status, 400); // too many pages, not too large
+      // Neither PDF nor UTF-8 text: refused by type (415) under the default limit, by size (413) once it is 1 MB.
+      const big = new Uint8Array(1_200_000).fill(0xff);
+      assert.equal((await app.req('/fax', { method: 'POST', body: faxForm('+15551230001', big, 'a.bin') })).status, 415);
       const r = await call(app, 'PUT', '/admin/settings', { MAX_FILE_SIZE_MB: 1, FAX_DISABLED: true });
       assert.equal(r.status, 200, r.text);
       assert.deepEqual((r.body.applied as string[]).sort(), ['FAX_DISABLED', 'MAX_FILE_SIZE_MB']);
       assert.deepEqual(r.body.restart_required, []);
       assert.equal(app.services.settings.MAX_FILE_SIZE_MB, 1);
-      assert.equal((await app.req('/fax', { method: 'POST', body: faxForm('+15551230001', big, 'a.txt') })).status, 413);
+      assert.equal((await app.req('/fax', { method: 'POST', body: faxForm('+15551230001', big, 'a.bin') })).status, 413);
       const sent = await app.req('/fax', { method: 'POST', body: faxForm('+15551230001', 'hello') });
       assert.equal(((await sent.json()) as Record<string, unknown>).status, 'disabled');
       const ev = (await events(app, 'settings.changed')).at(-1)!;
