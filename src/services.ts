@@ -6,15 +6,22 @@ import type { EnvMap } from './admin/settings-source.js';
 import { ApiKeys } from './auth/api-keys.js';
 import { RateLimiter } from './auth/rate-limit.js';
 import { Audit } from './audit/audit.js';
+import { publicBase } from './backends/cloud/config.js';
+import { DefaultInboundSink, type InboundSink } from './backends/cloud/inbound-sink.js';
+import { buildCloudProviders, type CloudProviders } from './backends/cloud/providers.js';
 import { createBackend } from './backends/registry.js';
 import type { FaxBackend } from './backends/types.js';
 import type { Settings } from './config/index.js';
 import { openDb, type Db } from './db/connect.js';
+import { ghostscriptVersion } from './documents/ghostscript.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createHttpApp, maxUploadBytes } from './http/app.js';
 import { MULTIPART_OVERHEAD } from './http/routes/fax.js';
 import { closeServer, listen } from './http/server.js';
+import { attemptLive } from './jobs/attempt-lookup.js';
+import { CallbackApplier } from './jobs/cloud-callbacks.js';
 import { Dispatcher } from './jobs/dispatcher.js';
+import { DocumentTokens } from './jobs/document-tokens.js';
 import { JobStore } from './jobs/job-store.js';
 import type { RetryRules } from './jobs/retry-policy.js';
 import { FaxSubmitter } from './jobs/submit.js';
@@ -37,6 +44,12 @@ export interface Services {
   backend: FaxBackend;
   dispatcher: Dispatcher;
   readiness: () => Promise<ReadinessReport>;
+  /** Cloud provider adapters (callback routes use them whatever FAX_BACKEND is). */
+  cloud: CloudProviders;
+  documentTokens: DocumentTokens;
+  callbacks: CallbackApplier;
+  /** Where faxes received by cloud providers go (the inbound ingest replaces the default). */
+  inboundSink: InboundSink;
   metrics: Metrics;
   /** Periodic tasks (artifact cleanup; other areas register theirs). */
   scheduler: Scheduler;
@@ -65,6 +78,8 @@ export function retryRules(s: Settings): RetryRules {
 
 export async function buildServices(settings: Settings, log: Logger, opts: BuildOptions = {}): Promise<Services> {
   mkdirSync(settings.dataDir, { recursive: true });
+  // Before the database: an unknown FAX_BACKEND or an invalid manifest stops the start-up with nothing opened.
+  const cloud = buildCloudProviders(settings, log);
   const db = openDb({ url: settings.DATABASE_URL, dataDir: settings.dataDir, poolMax: settings.DB_POOL_MAX, sqliteSynchronous: settings.SQLITE_SYNCHRONOUS });
   try {
     const applied = await migrateToLatest(db);
@@ -78,8 +93,11 @@ export async function buildServices(settings: Settings, log: Logger, opts: Build
   // Read through the live settings: API_KEY and MAX_REQUESTS_PER_MINUTE can change without a restart.
   const apiKeys = new ApiKeys(db, () => ({ bootstrapKey: s.settings.API_KEY, defaultRateLimit: s.settings.MAX_REQUESTS_PER_MINUTE }), log);
   const jobs = new JobStore(db, audit);
-  const backend = opts.backend ?? createBackend(settings, log);
-  const s = { settings, log, db, store, audit, apiKeys, limiter: new RateLimiter(), jobs, backend } as Services;
+  const documentTokens = new DocumentTokens(db, () => ({ ttlMinutes: settings.PDF_TOKEN_TTL_MINUTES, publicBase: publicBase(settings) }));
+  const backend =
+    opts.backend ??
+    createBackend(settings, log, { cloud, documentUrl: (id) => documentTokens.issueUrl(id), attemptLive: (id, n) => attemptLive(db, id, n) });
+  const s = { settings, log, db, store, audit, apiKeys, limiter: new RateLimiter(), jobs, backend, cloud, documentTokens } as Services;
   s.dispatcher = new Dispatcher(
     jobs,
     backend,
@@ -108,7 +126,9 @@ export async function buildServices(settings: Settings, log: Logger, opts: Build
     }),
     () => s.dispatcher.wake(),
   );
-  s.readiness = () => checkReadiness({ db, store, backend: s.backend });
+  s.readiness = () => checkReadiness({ db, store, backend: s.backend, ghostscriptVersion: () => ghostscriptVersion(settings.GHOSTSCRIPT_PATH) });
+  s.callbacks = new CallbackApplier(db, s.dispatcher, audit, log.child({ component: 'callbacks' }));
+  s.inboundSink = new DefaultInboundSink(db, store, audit, log.child({ component: 'inbound' }));
   s.metrics = new Metrics(db, () => s.backend);
   audit.onEvent((e) => s.metrics.onAudit(e));
   s.scheduler = new Scheduler(log.child({ component: 'scheduler' }));

@@ -1,6 +1,7 @@
 // Configuration sanity checks for diagnostics: each names the setting and says what to do; no values of secrets.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { asteriskMissing } from '../backends/asterisk/config.js';
 import { phaxioMissing } from '../backends/phaxio/config.js';
 import { signalWireMissing } from '../backends/signalwire/config.js';
 import { sinchMissing } from '../backends/sinch/config.js';
@@ -25,7 +26,7 @@ export function configChecks(s: Settings, pendingRestart: string[]): ConfigCheck
   if (s.FAX_BACKEND === 'sandbox') add('FAX_BACKEND', 'warn', 'sandbox: faxes are simulated, nothing is sent');
   if (s.FAX_DISABLED) add('FAX_DISABLED', 'warn', 'new faxes are accepted but never sent');
   const missing =
-    s.FAX_BACKEND === 'phaxio' ? phaxioMissing(s) : s.FAX_BACKEND === 'sinch' ? sinchMissing(s) : s.FAX_BACKEND === 'signalwire' ? signalWireMissing(s) : [];
+    s.FAX_BACKEND === 'sip' ? asteriskMissing(s) : s.FAX_BACKEND === 'phaxio' ? phaxioMissing(s) : s.FAX_BACKEND === 'sinch' ? sinchMissing(s) : s.FAX_BACKEND === 'signalwire' ? signalWireMissing(s) : [];
   if (missing.length > 0) add('FAX_BACKEND', 'error', `${s.FAX_BACKEND} needs ${missing.join(', ')}`);
   if (['phaxio', 'sinch', 'signalwire'].includes(s.FAX_BACKEND) || !['sandbox', 'sip', 'freeswitch'].includes(s.FAX_BACKEND)) {
     const u = s.PUBLIC_API_URL ? new URL(s.PUBLIC_API_URL) : null;

@@ -37,7 +37,7 @@ export async function runProbes(s: Services, candidate: Settings): Promise<Probe
       (e: unknown) => void out.push({ name: 'database', ok: false, detail: text(e) }),
     ),
     s.store.checkWritable().then((r) => void out.push({ name: 'storage', ok: r.ok, detail: `${s.store.root}: ${r.detail}` })),
-    timed(ghostscriptVersion(), 'Ghostscript').then(
+    timed(ghostscriptVersion(s.settings.GHOSTSCRIPT_PATH), 'Ghostscript').then(
       (v) => void out.push({ name: 'ghostscript', ok: v !== null || !s.backend.needsGhostscript, detail: v ? `gs ${v}` : 'gs not found or not runnable' }),
       (e: unknown) => void out.push({ name: 'ghostscript', ok: !s.backend.needsGhostscript, detail: text(e) }),
     ),

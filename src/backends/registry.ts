@@ -1,8 +1,13 @@
 // Builds the outbound backend named by FAX_BACKEND.
 import type { Settings } from '../config/index.js';
 import type { Logger } from '../log.js';
+import { AsteriskConfigError, createAsteriskBackend } from './asterisk/backend.js';
+import { createCloudBackend, type CloudBackendDeps } from './cloud/providers.js';
 import { SandboxBackend } from './sandbox/index.js';
 import type { FaxBackend } from './types.js';
+
+/** What backends need from the rest of the service (given by services.ts). */
+export type BackendDeps = CloudBackendDeps;
 
 export class BackendConfigError extends Error {
   constructor(message: string) {
@@ -11,12 +16,23 @@ export class BackendConfigError extends Error {
   }
 }
 
-export function createBackend(s: Settings, log: Logger): FaxBackend {
+export function createBackend(s: Settings, log: Logger, deps?: BackendDeps): FaxBackend {
   const name = s.FAX_BACKEND;
   switch (name) {
     case 'sandbox':
       return new SandboxBackend({ dataDir: s.dataDir, delayMs: s.SANDBOX_DELAY_SECONDS * 1000, capacity: s.SANDBOX_MAX_CHANNELS, log: log.child({ backend: 'sandbox' }) });
-    default:
-      throw new BackendConfigError(`FAX_BACKEND=${name} is not available in this build (available: sandbox)`);
+    case 'sip':
+      try {
+        return createAsteriskBackend(s, log);
+      } catch (err) {
+        if (err instanceof AsteriskConfigError) throw new BackendConfigError(err.message);
+        throw err;
+      }
+    default: {
+      // phaxio, sinch, signalwire, or a manifest id (already loaded and checked by buildCloudProviders).
+      const cloud = deps ? createCloudBackend(s, log, deps) : null;
+      if (cloud) return cloud;
+      throw new BackendConfigError(`FAX_BACKEND=${name} is not available in this build (available: sandbox, sip, freeswitch, phaxio, sinch, signalwire, or a manifest id)`);
+    }
   }
 }

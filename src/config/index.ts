@@ -4,7 +4,10 @@ import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { adminEnvSchema } from '../admin/config.js';
+import { asteriskEnvSchema, asteriskSecrets } from '../backends/asterisk/config.js';
+import { cloudEnvSchema, cloudSettingsIssues } from '../backends/cloud/config.js';
 import { manifestEnvSchema } from '../backends/manifest/config.js';
+import { pbxFaxEnvSchema } from '../backends/pbx/config.js';
 import { phaxioEnvSchema, phaxioSecrets } from '../backends/phaxio/config.js';
 import { signalWireEnvSchema, signalWireSecrets } from '../backends/signalwire/config.js';
 import { sinchEnvSchema, sinchSecrets } from '../backends/sinch/config.js';
@@ -21,6 +24,9 @@ const shape = {
   ...sinchEnvSchema,
   ...signalWireEnvSchema,
   ...manifestEnvSchema,
+  ...pbxFaxEnvSchema,
+  ...asteriskEnvSchema,
+  ...cloudEnvSchema,
   ...adminEnvSchema,
 };
 export const settingsSchema = z.object(shape);
@@ -32,7 +38,7 @@ export type Settings = z.output<typeof settingsSchema> & {
   readonly instanceId: string;
 };
 
-export const secretSettings: ReadonlySet<string> = new Set<string>([...coreSecrets, ...phaxioSecrets, ...sinchSecrets, ...signalWireSecrets]);
+export const secretSettings: ReadonlySet<string> = new Set<string>([...coreSecrets, ...phaxioSecrets, ...sinchSecrets, ...signalWireSecrets, ...asteriskSecrets]);
 export const settingNames: readonly string[] = Object.keys(shape);
 
 export class ConfigError extends Error {
@@ -63,6 +69,8 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     throw new ConfigError(issues);
   }
   const s = result.data;
+  const crossIssues = cloudSettingsIssues(s);
+  if (crossIssues.length > 0) throw new ConfigError(crossIssues);
   return {
     ...s,
     dataDir: resolve(s.FAX_DATA_DIR ?? './faxdata'),

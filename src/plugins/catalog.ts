@@ -1,4 +1,5 @@
 // Installed plugins: the built-in outbound backends, manifest providers from MANIFEST_DIR, and storage, each with its state.
+import { asteriskMissing } from '../backends/asterisk/config.js';
 import { loadManifestDir, type Manifest } from '../backends/manifest/load.js';
 import { phaxioMissing } from '../backends/phaxio/config.js';
 import { signalWireMissing } from '../backends/signalwire/config.js';
@@ -35,7 +36,7 @@ interface BuiltIn {
 
 const BUILT_IN: BuiltIn[] = [
   { id: 'sandbox', name: 'Sandbox (simulated calls)', prefixes: ['SANDBOX_'], missing: () => [] },
-  { id: 'sip', name: 'Asterisk (ARI)', prefixes: ['ASTERISK_', 'ARI_'], missing: () => [] },
+  { id: 'sip', name: 'Asterisk (ARI)', prefixes: ['ASTERISK_', 'ARI_'], missing: asteriskMissing },
   { id: 'freeswitch', name: 'FreeSWITCH (ESL)', prefixes: ['FREESWITCH_', 'ESL_'], missing: () => [] },
   { id: 'phaxio', name: 'Phaxio', prefixes: ['PHAXIO_'], missing: phaxioMissing },
   { id: 'sinch', name: 'Sinch', prefixes: ['SINCH_'], missing: sinchMissing },

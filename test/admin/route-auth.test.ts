@@ -23,6 +23,7 @@ const EXPECTED = [
   'POST /admin/api-keys',
   'POST /admin/api-keys/:keyId/rotate',
   'POST /admin/diagnostics/run',
+  'POST /admin/fax-jobs/:id/refresh',
   'POST /admin/restart',
   'POST /admin/settings/persist',
   'POST /admin/settings/reload',

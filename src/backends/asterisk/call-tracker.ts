@@ -35,13 +35,15 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
   private readonly calls = new Map<string, Tracked>();
   private readonly log: Logger | undefined;
   private wasDisconnected = false;
+  /** A resync could not check every call (Asterisk unreachable, app not registered yet): redo it on the next connect. */
+  private needsResync = false;
   private readonly onEvent = (ev: AriEvent): void => this.route(ev);
   private readonly onDisconnected = (): void => {
     this.wasDisconnected = true;
     for (const t of this.calls.values()) t.call.noteEventGap();
   };
   private readonly onConnected = (): void => {
-    if (!this.wasDisconnected) return;
+    if (!this.wasDisconnected && !this.needsResync) return;
     this.wasDisconnected = false;
     void this.resync();
   };
@@ -78,6 +80,16 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
     return this.calls.size;
   }
 
+  /** Channel ids followed and not yet reported. */
+  pendingIds(): string[] {
+    return [...this.calls.entries()].filter(([, t]) => !t.reported).map(([id]) => id);
+  }
+
+  /** Stops following a call that was never placed (originate refused before reaching Asterisk); the PBX is not asked. */
+  untrack(channelId: string): void {
+    this.calls.delete(channelId);
+  }
+
   /** Stops following a call and deletes its result record on the PBX. Call it after the outcome is stored. */
   async forget(channelId: string): Promise<void> {
     this.calls.delete(channelId);
@@ -92,50 +104,69 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
   }
 
   /**
-   * Asks Asterisk about every call not yet settled: a live one is re-subscribed (and continued if it
-   * waits in Stasis); a gone one is settled from its GLOBAL record. Runs by itself after a reconnect;
-   * the owner calls it after tracking the attempts a previous process left in flight.
+   * Asks Asterisk about every call not yet settled (or only those in `only`): a live one is re-subscribed
+   * (and continued if it waits in Stasis); a gone one is settled from its GLOBAL record. Runs by itself
+   * after a reconnect; the owner calls it after tracking the attempts a previous process left in flight.
+   * Resolves false when some call could not be checked; it is then checked again at the next connect.
    */
-  async resync(): Promise<void> {
-    const pending = [...this.calls.entries()].filter(([, t]) => !t.reported);
-    if (pending.length === 0) return;
+  async resync(only?: readonly string[]): Promise<boolean> {
+    const wanted = only ? new Set(only) : null;
+    const pending = [...this.calls.entries()].filter(([id, t]) => !t.reported && (!wanted || wanted.has(id)));
+    if (pending.length === 0) return true;
     let startup: number | null = null;
     try {
       const info = await this.client.info();
       const s = info.status?.startup_time;
       startup = s ? Date.parse(s) : null;
     } catch (err) {
+      this.needsResync = true;
       this.log?.warn({ err: (err as Error).message }, 'resync: Asterisk info unavailable; will retry on the next reconnect');
-      return;
+      return false;
     }
-    for (const [id, t] of pending) {
-      try {
-        await this.resyncOne(id, t, startup);
-      } catch (err) {
-        this.log?.warn({ channelId: id, err: (err as Error).message }, 'resync of a call failed; will retry on the next reconnect');
+    let complete = true;
+    // A few at a time: after a restart there may be hundreds of calls to ask about.
+    const queue = [...pending];
+    const worker = async (): Promise<void> => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const [id, t] = next;
+        try {
+          if (!(await this.resyncOne(id, t, startup))) complete = false;
+        } catch (err) {
+          complete = false;
+          this.log?.warn({ channelId: id, err: (err as Error).message }, 'resync of a call failed; will retry on the next reconnect');
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker));
+    if (!complete) this.needsResync = true;
+    else if (!only) this.needsResync = false;
+    return complete;
   }
 
-  private async resyncOne(id: string, t: Tracked, startup: number | null): Promise<void> {
+  /** False when the call is live but its events could not be re-subscribed (our app is not registered yet). */
+  private async resyncOne(id: string, t: Tracked, startup: number | null): Promise<boolean> {
     const ch = await this.client.getChannel(id);
-    if (t.reported) return;
+    if (t.reported) return true;
     if (ch) {
       t.call.noteEventGap();
+      let subscribed = true;
       try {
         await this.client.subscribe(`channel:${id}`);
       } catch (err) {
         if (!(err instanceof AriHttpError)) throw err;
+        // 404: our app is not registered (the WebSocket is not up yet); 422: the channel went meanwhile.
+        if (err.status === 404) subscribed = false;
       }
       if (ch.dialplan.app_name === 'Stasis') await this.continueCall(id);
-      return;
+      return subscribed;
     }
     const ids = parseChannelId(id);
     const raw = ids ? await this.client.getGlobalVar(resultVarName(ids.jobId, ids.attemptNo)) : '';
-    if (t.reported) return;
+    if (t.reported) return true;
     const restarted = startup !== null && startup > t.startedAt;
     const outcome = t.call.concludeGone(parseResultRecord(raw), { asteriskRestarted: restarted });
     this.report(id, t, outcome);
+    return true;
   }
 
   private route(ev: AriEvent): void {

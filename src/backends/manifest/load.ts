@@ -1,4 +1,5 @@
 // Loads and validates manifests: every error names the file and the field path; an invalid manifest is refused whole.
+import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { z } from 'zod';
@@ -279,6 +280,11 @@ export async function loadManifestFile(path: string, source: string = path): Pro
   } catch (err) {
     throw new ManifestError([`${source}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
   }
+  return parseManifestText(text, source);
+}
+
+/** Parses and validates a manifest's text. */
+export function parseManifestText(text: string, source: string): Manifest {
   let data: unknown;
   try {
     data = JSON.parse(text) as unknown;
@@ -312,6 +318,37 @@ export async function loadManifestDir(dir: string): Promise<LoadedManifests> {
     const source = join(dir, name);
     try {
       const m = await loadManifestFile(source);
+      const taken = manifests.get(m.json.id);
+      if (taken) errors.push(`${source}: id: "${m.json.id}" is already used by ${taken.source}`);
+      else manifests.set(m.json.id, m);
+    } catch (err) {
+      if (err instanceof ManifestError) errors.push(...err.issues);
+      else throw err;
+    }
+  }
+  return { manifests, errors };
+}
+
+/** loadManifestDir without awaiting: the backend is chosen while the service is built, before anything runs. */
+export function loadManifestDirSync(dir: string): LoadedManifests {
+  const manifests = new Map<string, Manifest>();
+  const errors: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
+  } catch (err) {
+    return { manifests, errors: [`${dir}: cannot read the manifest directory (${(err as NodeJS.ErrnoException).code ?? String(err)})`] };
+  }
+  for (const name of names) {
+    const source = join(dir, name);
+    try {
+      let text: string;
+      try {
+        text = readFileSync(source, 'utf8');
+      } catch (err) {
+        throw new ManifestError([`${source}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
+      }
+      const m = parseManifestText(text, source);
       const taken = manifests.get(m.json.id);
       if (taken) errors.push(`${source}: id: "${m.json.id}" is already used by ${taken.source}`);
       else manifests.set(m.json.id, m);

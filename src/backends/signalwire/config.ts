@@ -12,8 +12,10 @@ export const signalWireEnvSchema = {
   SIGNALWIRE_FAX_FROM_E164: envString(),
   /** Key of X-SignalWire-Signature (Dashboard → API Credentials → Signing Key). */
   SIGNALWIRE_WEBHOOK_SIGNING_KEY: envString(),
-  /** Poll each in-flight fax every N seconds (0 = callbacks only). */
-  SIGNALWIRE_STATUS_POLL_SECONDS: envInt(0, 0, 86_400),
+  /** Ask SignalWire for the status of each fax in flight every N seconds (0 = callbacks only; the deadline still applies). */
+  SIGNALWIRE_STATUS_POLL_SECONDS: envInt(300, 0, 86_400),
+  /** Faxes in flight at SignalWire at most (per instance). */
+  SIGNALWIRE_MAX_CONCURRENT: envInt(10, 1, 1000),
 };
 
 export const signalWireSecrets = ['SIGNALWIRE_API_TOKEN', 'SIGNALWIRE_WEBHOOK_SIGNING_KEY'] as const;
@@ -25,6 +27,7 @@ export interface SignalWireSettings {
   SIGNALWIRE_FAX_FROM_E164?: string | undefined;
   SIGNALWIRE_WEBHOOK_SIGNING_KEY?: string | undefined;
   SIGNALWIRE_STATUS_POLL_SECONDS: number;
+  SIGNALWIRE_MAX_CONCURRENT?: number;
 }
 
 export function signalWireMissing(s: SignalWireSettings): string[] {

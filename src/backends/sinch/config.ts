@@ -1,5 +1,5 @@
 // Sinch settings, keyed by their environment names (a section for src/config), and the client config built from them.
-import { envEnum, envString, envUrl } from '../../config/env-types.js';
+import { envEnum, envInt, envString, envUrl } from '../../config/env-types.js';
 import { SINCH_DEFAULT_TOKEN_URL } from './auth.js';
 import { SINCH_DEFAULT_BASE_URL, type SinchClientConfig } from './client.js';
 
@@ -16,6 +16,12 @@ export const sinchEnvSchema = {
   SINCH_INBOUND_BASIC_USER: envString(),
   SINCH_INBOUND_BASIC_PASS: envString(),
   SINCH_INBOUND_HMAC_SECRET: envString(),
+  /** How Sinch gets the PDF: upload (base64 in the JSON request) or url (Sinch fetches PUBLIC_API_URL/fax/{id}/pdf?token=…). */
+  SINCH_DOCUMENT_MODE: envEnum(['upload', 'url'] as const, 'upload'),
+  /** Faxes in flight at Sinch at most (per instance). */
+  SINCH_MAX_CONCURRENT: envInt(10, 1, 1000),
+  /** Ask Sinch for the status of each fax in flight every N seconds (0 = callbacks only; the deadline still applies). */
+  SINCH_STATUS_POLL_SECONDS: envInt(300, 0, 86_400),
 };
 
 export const sinchSecrets = ['SINCH_API_SECRET', 'SINCH_INBOUND_BASIC_PASS', 'SINCH_INBOUND_HMAC_SECRET'] as const;
@@ -30,6 +36,9 @@ export interface SinchSettings {
   SINCH_INBOUND_BASIC_USER?: string | undefined;
   SINCH_INBOUND_BASIC_PASS?: string | undefined;
   SINCH_INBOUND_HMAC_SECRET?: string | undefined;
+  SINCH_DOCUMENT_MODE?: 'upload' | 'url';
+  SINCH_MAX_CONCURRENT?: number;
+  SINCH_STATUS_POLL_SECONDS?: number;
 }
 
 export function sinchMissing(s: SinchSettings): string[] {

@@ -181,9 +181,10 @@ test('a missing TIFF is a document failure; a T.38 failure succeeds on the next 
 test('a retried originate for the same attempt gets 409: the channel id is deterministic', async () => {
   const h = await harness();
   h.sim.script('5553001', { kind: 'no_answer' });
-  const { channelId } = await sendFax(h, '5553001', { job: 'dup' });
+  // Rings for 100 simulated minutes (≈6 s): still up when the same originate comes again, however loaded the machine.
+  const { channelId } = await sendFax(h, '5553001', { job: 'dup', timeoutSec: 6000 });
   assert.equal(channelId, channelIdFor('dup', 1));
-  await assert.rejects(sendFax(h, '5553001', { job: 'dup' }), (e: Error & { status?: number }) => e.status === 409);
+  await assert.rejects(sendFax(h, '5553001', { job: 'dup', timeoutSec: 6000 }), (e: Error & { status?: number }) => e.status === 409);
   await h.client.hangup(channelId);
   await h.sim.idle();
 });

@@ -24,7 +24,7 @@ before(async () => {
   const base = await sim.start();
   await docs.start();
   await hooks.start();
-  client = new PhaxioClient({ apiKey: creds.apiKey, apiSecret: creds.apiSecret, baseUrl: base, timeoutMs: 400 });
+  client = new PhaxioClient({ apiKey: creds.apiKey, apiSecret: creds.apiSecret, baseUrl: base, timeoutMs: 1500 });
   pdf = await makePdf(2);
 });
 

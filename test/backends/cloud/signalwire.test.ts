@@ -23,7 +23,7 @@ before(async () => {
   const space = await sim.start();
   await docs.start();
   await hooks.start();
-  client = new SignalWireClient({ spaceUrl: space, projectId: opts.projectId, apiToken: opts.apiToken, from: opts.numbers[0]!, timeoutMs: 400 });
+  client = new SignalWireClient({ spaceUrl: space, projectId: opts.projectId, apiToken: opts.apiToken, from: opts.numbers[0]!, timeoutMs: 1500 });
   pdf = await makePdf(2);
 });
 

@@ -22,7 +22,7 @@ let pdf: Buffer;
 
 const mk = (over: Partial<SinchClientConfig> = {}, method: 'basic' | 'oauth' = 'basic', auth: Partial<SinchClientConfig['auth']> = {}) =>
   new SinchClient({
-    projectId: opts.projectId, baseUrl: urls.baseUrl, timeoutMs: 400,
+    projectId: opts.projectId, baseUrl: urls.baseUrl, timeoutMs: 1500,
     auth: { method, keyId: opts.keyId, keySecret: opts.keySecret, tokenUrl: urls.tokenUrl, ...auth }, ...over,
   });
 

@@ -28,6 +28,8 @@ export interface CallHost {
   removed(call: SimCall): void;
   /** Seconds the far end waits in Stasis for a /continue before hanging up. */
   readonly stasisTimeoutSec: number;
+  /** Resolves when the test lets calls to `number` go on (at once unless the number is held). */
+  gate(number: string, signal: AbortSignal): Promise<void>;
 }
 
 export type SimCallPhase = 'dialing' | 'stasis' | 'dialplan' | 'faxing' | 'ending' | 'gone';
@@ -40,6 +42,8 @@ export class SimCall {
   state = 'Down';
   dialplan = { context: 'from-trunk', exten: 's', priority: 1, app_name: 'AppDial2', app_data: '(Outgoing Line)' };
   phase: SimCallPhase = 'dialing';
+  /** The dialled number (as in the dial string). */
+  number = '';
   inStasis = false;
   handlerPushed = false;
   faxMode = 'audio';
@@ -361,6 +365,12 @@ export async function runCall(host: CallHost, call: SimCall, scenario: SimScenar
     }
     block({ status: '', error: '', statusString: '', pages: '0' });
 
+    // A held number keeps the fax session open (no page goes) until the test releases it.
+    try {
+      await host.gate(call.number, call.signal);
+    } catch {
+      throw new Interrupted();
+    }
     const spp = scenario.secondsPerPage ?? 12;
     const sendPages = async (n: number): Promise<void> => {
       for (let i = 0; i < n; i++) {

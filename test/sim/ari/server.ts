@@ -67,9 +67,22 @@ export interface AriSim {
   dropWebSocket(): void;
   /** Asterisk stops (sockets cut, REST refused, channels and GLOBALs gone) and comes back after downMs real ms. */
   restart(opts: { downMs: number }): Promise<void>;
+  /** The first half of restart(): Asterisk is down until start(). */
+  stop(): Promise<void>;
+  /** Asterisk is back (same port, a new startup time). */
+  start(): Promise<void>;
   setCredentials(username: string, password: string): void;
   /** 404 on /ari/events, as when res_ari_events failed to load (Asterisk 20.20.x). */
   setEventsUnavailable(on: boolean): void;
+  /**
+   * Holds calls to `number` once their fax session started (no page goes, the channel stays up) until
+   * release(number): lets a test see exactly which calls are up at once, whatever the machine's speed.
+   */
+  hold(number: string): void;
+  release(number: string): void;
+  /** Most channels up at once since start (or since resetPeak()). */
+  readonly peakChannels: number;
+  resetPeak(): void;
   /** Resolves once no channel is up. */
   idle(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -114,6 +127,7 @@ class Sim implements AriSim, CallHost {
   private closed = false;
   private startupTime = astTime();
   private chanSeq = 0;
+  peakChannels = 0;
   private readonly msPerSecond: number;
   private readonly defaultScenario: SimScenario;
   private readonly version: string;
@@ -168,6 +182,7 @@ class Sim implements AriSim, CallHost {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const n of [...this.held.keys()]) this.release(n);
     for (const c of this.calls.values()) c.kill();
     this.calls.clear();
     for (const t of this.timers) clearTimeout(t);
@@ -177,12 +192,7 @@ class Sim implements AriSim, CallHost {
   }
 
   async restart(opts: { downMs: number }): Promise<void> {
-    this.down = true;
-    for (const c of [...this.calls.values()]) c.kill();
-    this.calls.clear();
-    this.globals.clear();
-    this.subscriptions.clear();
-    await this.stopServer();
+    await this.stop();
     await new Promise<void>((r) => {
       const t = setTimeout(() => {
         this.timers.delete(t);
@@ -190,7 +200,21 @@ class Sim implements AriSim, CallHost {
       }, opts.downMs);
       this.timers.add(t);
     });
-    if (this.closed) return;
+    await this.start();
+  }
+
+  async stop(): Promise<void> {
+    if (this.down) return;
+    this.down = true;
+    for (const c of [...this.calls.values()]) c.kill();
+    this.calls.clear();
+    this.globals.clear();
+    this.subscriptions.clear();
+    await this.stopServer();
+  }
+
+  async start(): Promise<void> {
+    if (this.closed || !this.down) return;
     this.server = this.makeServer();
     await this.listen(this.port);
     this.startupTime = astTime();
@@ -220,6 +244,38 @@ class Sim implements AriSim, CallHost {
   setCredentials(username: string, password: string): void {
     this.username = username;
     this.password = password;
+  }
+
+  private readonly held = new Map<string, { released: Promise<void>; release: () => void }>();
+
+  hold(number: string): void {
+    if (this.held.has(number)) return;
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    this.held.set(number, { released, release });
+  }
+
+  release(number: string): void {
+    this.held.get(number)?.release();
+    this.held.delete(number);
+  }
+
+  gate(number: string, signal: AbortSignal): Promise<void> {
+    const h = this.held.get(number);
+    if (!h) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => reject(new Error('aborted'));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      void h.released.then(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+
+  resetPeak(): void {
+    this.peakChannels = this.calls.size;
   }
 
   setEventsUnavailable(on: boolean): void {
@@ -469,7 +525,9 @@ class Sim implements AriSim, CallHost {
       timeout < 0 ? 86_400 : timeout,
       variables,
     );
+    call.number = parsed.number;
     this.calls.set(id, call);
+    this.peakChannels = Math.max(this.peakChannels, this.calls.size);
     this.subs(app).add(id); // originate with app= subscribes the app to the channel
     const scenario = this.scripts.get(parsed.number) ?? this.defaultScenario;
     // The 200 answer goes out before ChannelCreated, as recorded.

@@ -17,7 +17,7 @@ export function statusRoutes(routes: Routes, s: Services): void {
     db: s.db,
     store: s.store,
     backend: s.backend,
-    ghostscriptVersion: () => ghostscriptVersion(),
+    ghostscriptVersion: () => ghostscriptVersion(s.settings.GHOSTSCRIPT_PATH),
     dispatcher: s.dispatcher,
     scheduler: s.scheduler,
     startedAt: s.admin.startedAt,

@@ -1,0 +1,68 @@
+// Sinch Fax v3 behind the shared cloud backend: send (JSON upload or contentUrl), status, lost-send lookup, callback URL.
+import type { CloudSendInput, ProviderAdapter } from '../cloud/backend.js';
+import type { CloudStatus, Existing } from '../cloud/status.js';
+import { hostOf } from '../phaxio/adapter.js';
+import type { SinchClient } from './client.js';
+import { mapSinchFax } from './status.js';
+import type { SinchFax } from './types.js';
+
+export interface SinchAdapterOptions {
+  client: SinchClient;
+  baseUrl: string;
+  documentMode: 'url' | 'upload';
+  missing: readonly string[];
+  publicBase: string;
+  /** SINCH_INBOUND_BASIC_USER / _PASS: put into our callback URLs, since Sinch signs nothing and sends these as Basic auth. */
+  basic?: { user: string; pass: string } | undefined;
+}
+
+export class SinchAdapter implements ProviderAdapter<SinchFax> {
+  readonly name = 'sinch';
+  readonly label = 'Sinch';
+  readonly canPoll = true;
+  readonly client: SinchClient;
+  readonly documentMode: 'url' | 'upload';
+  readonly missing: readonly string[];
+
+  constructor(private readonly o: SinchAdapterOptions) {
+    this.client = o.client;
+    this.documentMode = o.documentMode;
+    this.missing = o.missing;
+  }
+
+  describe(): string {
+    return `${hostOf(this.o.baseUrl)}, documents by ${this.documentMode}`;
+  }
+
+  async send(i: CloudSendInput): Promise<{ providerSid: string; status: CloudStatus | null }> {
+    const r = await this.client.sendFax({
+      jobId: i.jobId, attempt: i.attemptNo, to: i.to, document: 'url' in i.document ? { url: i.document.url } : { pdf: i.document.pdf },
+      ...(i.callbackUrl ? { callbackUrl: i.callbackUrl } : {}),
+    });
+    const status = mapSinchFax(r.fax);
+    return { providerSid: r.providerSid, status: status.state === 'final' ? status : null };
+  }
+
+  async getStatus(providerSid: string): Promise<CloudStatus> {
+    return mapSinchFax(await this.client.getFax(providerSid));
+  }
+
+  findExisting(jobId: string, attemptNo: number, ctx: { to: string; since: Date }): Promise<Existing<SinchFax>> {
+    return this.client.findExisting(jobId, attemptNo, { to: ctx.to, since: ctx.since });
+  }
+
+  statusOf(fax: SinchFax): CloudStatus {
+    return mapSinchFax(fax);
+  }
+
+  callbackUrl(jobId: string, attemptNo: number): string {
+    const u = new URL(`${this.o.publicBase}/sinch-callback`);
+    u.searchParams.set('job_id', jobId);
+    u.searchParams.set('attempt', String(attemptNo));
+    if (this.o.basic) {
+      u.username = this.o.basic.user;
+      u.password = this.o.basic.pass;
+    }
+    return u.toString();
+  }
+}

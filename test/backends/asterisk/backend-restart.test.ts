@@ -1,0 +1,137 @@
+// FAX_BACKEND=sip through the public API: a restart of the service mid-call (SQLite and PostgreSQL), capacity and queue order,
+// and the TIFF it hands Asterisk.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { createAsteriskBackend, type AsteriskBackend } from '../../../src/backends/asterisk/backend.js';
+import { startTestApp, waitFor, type TestApp } from '../../helpers/app.js';
+import { createPgDatabase, DIALECTS } from '../../helpers/db.js';
+import { makePdf } from '../../helpers/docs.js';
+import { startAriSim, type AriSim, type AriSimOptions } from '../../sim/ari/index.js';
+import { ARI_PASS, ARI_USER, channelOf, faxStarted, finalJob, getJob, originates, postFax, simSaw, sipEnv, type Job } from './service-helpers.js';
+
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+async function sim(opts: AriSimOptions = {}): Promise<AriSim> {
+  const s = await startAriSim({ username: ARI_USER, password: ARI_PASS, ...opts });
+  cleanups.push(() => s.close());
+  return s;
+}
+
+/** The service with a backend that gives up waiting for ARI quickly (production waits 2 s before giving an attempt back). */
+async function app(s: AriSim, env: Record<string, string> = {}, more: { dataDir?: string; databaseUrl?: string } = {}): Promise<TestApp> {
+  const a = await startTestApp({
+    ...more,
+    env: sipEnv(s, env),
+    backend: (settings, log) => createAsteriskBackend(settings, log, { connectWaitMs: 50 }),
+  });
+  cleanups.push(() => a.close());
+  return a;
+}
+
+for (const dialect of DIALECTS) {
+  describe(`service restart mid-call on ${dialect}`, () => {
+    test('a new process follows the live call to its end; one originate only', async () => {
+      const s = await sim();
+      s.script('+15554000001', { kind: 'success', pages: 2 });
+      s.hold('+15554000001');
+      s.script('+15554000002', { kind: 'partial', pagesSent: 1, totalPages: 2, secondsPerPage: 40 });
+      const dataDir = mkdtempSync(join(tmpdir(), 'faxbot-restart-'));
+      cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+      let databaseUrl: string | undefined;
+      if (dialect === 'postgres') {
+        const pg = await createPgDatabase();
+        databaseUrl = pg.url;
+        cleanups.push(() => pg.drop());
+      }
+      const first = await app(s, { ASTERISK_MAX_CHANNELS: '2' }, { dataDir, ...(databaseUrl ? { databaseUrl } : {}) });
+      const live = await postFax(first, '+15554000001');
+      const ended = await postFax(first, '+15554000002');
+      await simSaw(s, channelOf(live.id), faxStarted);
+      await simSaw(s, channelOf(ended.id), faxStarted);
+      await first.close(); // the process goes away with both calls up
+      await waitFor(async () => !s.channels().some((c) => c.id === channelOf(ended.id)) || undefined); // one ends meanwhile
+
+      const second = await app(s, { ASTERISK_MAX_CHANNELS: '2' }, { dataDir, ...(databaseUrl ? { databaseUrl } : {}) });
+      // The new process found the live call and subscribed to it; only then does the far end finish.
+      await waitFor(async () => s.requests.some((r) => r.path === '/ari/applications/faxbot/subscription' && r.query.eventSource === `channel:${channelOf(live.id)}` && r.status === 200) || undefined);
+      s.release('+15554000001');
+      const a = await finalJob(second, live.id);
+      assert.deepEqual([a.status, a.error, a.pages, a.provider_sid], ['SUCCESS', null, 2, channelOf(live.id)]);
+      const b = await finalJob(second, ended.id);
+      assert.deepEqual([b.status, b.error, b.pages, b.provider_sid], ['FAILED', 'the far end hung up after 1 of 2 pages', 1, channelOf(ended.id)]);
+      assert.equal(originates(s, live.id).length, 1);
+      assert.equal(originates(s, ended.id).length, 1);
+      // The new process cleaned up after the calls the old one placed.
+      await waitFor(async () => !existsSync(join(dataDir, 'spool', 'asterisk', `faxbot-${live.id}-1.tif`)) || undefined, 5000, 'TIFF removed');
+    });
+  });
+}
+
+describe('capacity', () => {
+  test('ASTERISK_MAX_CHANNELS=2 with 5 jobs: never more than 2 channels up, the rest queued, in order', async () => {
+    const s = await sim();
+    const numbers = [1, 2, 3, 4, 5].map((n) => `+1555500000${n}`);
+    for (const n of numbers) {
+      s.script(n, { kind: 'success', pages: 1 });
+      s.hold(n); // each call stays up until released below
+    }
+    // One conversion at a time: the calls then start in the order the jobs were claimed.
+    const a = await app(s, { ASTERISK_MAX_CHANNELS: '2', FAX_CONVERT_CONCURRENCY: '1' });
+    const jobs: Job[] = [];
+    for (const n of numbers) {
+      jobs.push(await postFax(a, n, 1));
+      await new Promise((r) => setTimeout(r, 3)); // distinct created_at: the queue is ordered by it
+    }
+    const up = (): string[] => s.channels().map((c) => String(c.id)).sort();
+    const status = async (): Promise<string[]> => (await Promise.all(jobs.map((j) => getJob(a, j.id)))).map((j) => j.status);
+    // Release one call at a time: each freed channel goes to the next job in line, and only then.
+    const expectUp = [[0, 1], [1, 2], [2, 3], [3, 4], [4]];
+    for (const [round, want] of expectUp.entries()) {
+      const ids = want.map((i) => channelOf(jobs[i]!.id)).sort();
+      await waitFor(async () => JSON.stringify(up()) === JSON.stringify(ids) || undefined, 10_000, `round ${round}: calls ${want.join(',')} up`);
+      const st = await status();
+      for (const [i, x] of st.entries()) {
+        const expected = want.includes(i) ? 'in_progress' : i < want[0]! ? 'SUCCESS' : 'queued';
+        assert.equal(x, expected, `round ${round}, job ${i}`);
+      }
+      s.release(numbers[want[0]!]!);
+      await finalJob(a, jobs[want[0]!]!.id);
+    }
+    assert.equal(s.peakChannels, 2);
+    assert.deepEqual(originates(s).map((r) => r.query.channelId), jobs.map((j) => channelOf(j.id)));
+  });
+});
+
+describe('the TIFF handed to Asterisk', () => {
+  for (const [label, env, lines, yres, scheme] of [
+    ['defaults (fine, G3, Letter)', {}, 2156, 196, 'CCITT Group 3'],
+    ['FAX_RESOLUTION=normal, FAX_TIFF_COMPRESSION=g4, FAX_PAGE_SIZE=a4', { FAX_RESOLUTION: 'normal', FAX_TIFF_COMPRESSION: 'g4', FAX_PAGE_SIZE: 'a4' }, 1146, 98, 'CCITT Group 4'],
+  ] as const) {
+    test(`prepare writes what tiffinfo reads as 1728 wide, fax resolution, one strip per page: ${label}`, async () => {
+      const s = await sim();
+      const a = await app(s, env);
+      const pdfPath = join(a.dataDir, 'check.pdf');
+      writeFileSync(pdfPath, await makePdf(3));
+      const backend = a.services.backend as AsteriskBackend;
+      await backend.client.whenConnected(10_000); // prepare gives the attempt back while ARI is not up
+      await backend.prepare({ id: 'tiffcheck', to: '+15556000001', pdfPath, pages: 3 }, { attemptNo: 1, protocolFailures: 0, previous: [] });
+      const tif = join(a.dataDir, 'spool', 'asterisk', 'faxbot-tiffcheck-1.tif');
+      const info = execFileSync('tiffinfo', [tif], { encoding: 'utf8' });
+      const dirs = info.split(/TIFF Directory at offset/).slice(1);
+      assert.equal(dirs.length, 3);
+      for (const d of dirs) {
+        assert.match(d, new RegExp(`Image Width: 1728 Image Length: ${lines}\\b`));
+        assert.match(d, new RegExp(`Resolution: 204, ${yres} pixels/inch`));
+        assert.match(d, new RegExp(`Rows/Strip: ${lines}\\b`));
+        assert.match(d, new RegExp(scheme));
+      }
+    });
+  }
+});
