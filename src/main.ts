@@ -1,12 +1,14 @@
 // Process entry: settings → logger → services → HTTP; SIGTERM/SIGINT stop it gracefully.
-import { ConfigError, loadSettings } from './config/index.js';
+import { loadLayeredSettings } from './admin/settings-source.js';
+import { ConfigError } from './config/index.js';
 import { createLogger } from './log.js';
 import { startApp } from './services.js';
 
 async function main(): Promise<void> {
   let settings;
   try {
-    settings = loadSettings();
+    // The environment over FAXBOT_ENV_FILE over the plugin config store (FAXBOT_CONFIG_PATH).
+    settings = loadLayeredSettings(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`faxbot: ${err.message}`);
@@ -17,7 +19,7 @@ async function main(): Promise<void> {
   const log = createLogger(settings.LOG_LEVEL);
   let app;
   try {
-    app = await startApp(settings, log);
+    app = await startApp(settings, log, { environment: () => process.env, exit: (code) => process.exit(code) });
   } catch (err) {
     log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'faxbot could not start');
     process.exit(1);

@@ -1,6 +1,8 @@
 // The composition root: builds every service from the settings, starts them in order and stops them in reverse.
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { buildAdmin, type AdminRuntime } from './admin/index.js';
+import type { EnvMap } from './admin/settings-source.js';
 import { ApiKeys } from './auth/api-keys.js';
 import { RateLimiter } from './auth/rate-limit.js';
 import { Audit } from './audit/audit.js';
@@ -28,6 +30,7 @@ import { FaxSubmitter } from './jobs/submit.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { checkReadiness, type ReadinessReport } from './readiness.js';
+import { Scheduler } from './scheduler/scheduler.js';
 import { LocalStore } from './storage/local.js';
 
 export interface Services {
@@ -53,11 +56,19 @@ export interface Services {
   /** Where faxes received by cloud providers go (the inbound ingest replaces the default). */
   inboundSink: InboundSink;
   metrics: Metrics;
+  /** Periodic tasks (artifact cleanup; other areas register theirs). */
+  scheduler: Scheduler;
+  /** Live settings, audit sinks and tail, restart control. */
+  admin: AdminRuntime;
 }
 
 export interface BuildOptions {
   /** Replace the backend FAX_BACKEND names (tests use this to count calls); production never does. */
   backend?: FaxBackend;
+  /** The variables `settings` were parsed from, re-read by POST /admin/settings/reload (default process.env). */
+  environment?: () => EnvMap;
+  /** How POST /admin/restart ends the process (default process.exit); tests inject a recorder. */
+  exit?: (code: number) => void;
 }
 
 export function retryRules(s: Settings): RetryRules {
@@ -84,7 +95,8 @@ export async function buildServices(settings: Settings, log: Logger, opts: Build
   }
   const store = new LocalStore(settings.dataDir);
   const audit = new Audit(db, settings.instanceId, log);
-  const apiKeys = new ApiKeys(db, { bootstrapKey: settings.API_KEY, defaultRateLimit: settings.MAX_REQUESTS_PER_MINUTE }, log);
+  // Read through the live settings: API_KEY and MAX_REQUESTS_PER_MINUTE can change without a restart.
+  const apiKeys = new ApiKeys(db, () => ({ bootstrapKey: s.settings.API_KEY, defaultRateLimit: s.settings.MAX_REQUESTS_PER_MINUTE }), log);
   const jobs = new JobStore(db, audit);
   const documentTokens = new DocumentTokens(db, () => ({ ttlMinutes: settings.PDF_TOKEN_TTL_MINUTES, publicBase: publicBase(settings) }));
   const backend =
@@ -146,6 +158,8 @@ export async function buildServices(settings: Settings, log: Logger, opts: Build
   s.inboundSink = s.inbound;
   s.metrics = new Metrics(db, () => s.backend);
   audit.onEvent((e) => s.metrics.onAudit(e));
+  s.scheduler = new Scheduler(log.child({ component: 'scheduler' }));
+  s.admin = buildAdmin(s, { environment: opts.environment ?? (() => process.env), exit: opts.exit ?? ((code) => process.exit(code)) });
   return s;
 }
 
@@ -163,10 +177,13 @@ export async function startApp(settings: Settings, log: Logger, opts: BuildOptio
     if (settings.REQUIRE_API_KEY) await s.apiKeys.ensureInitialAdminKey(settings.dataDir);
     else log.warn('REQUIRE_API_KEY=false: requests without an API key are accepted (fax and inbound scopes, no admin); do not expose this service');
     if (settings.FAX_DISABLED) log.warn('FAX_DISABLED=true: new faxes are accepted but never sent (status "disabled")');
+    // Sinks first, so that what the dispatcher records while adopting work reaches the audit file/syslog too.
+    s.admin.start();
     await s.backend.start(s.dispatcher);
     await s.dispatcher.start();
     await s.inbound.start();
     await s.hotfolder?.start();
+    s.scheduler.start();
     const app = createHttpApp(s);
     const { server, url } = await listen(app, {
       host: settings.HOST ?? '127.0.0.1',
@@ -177,17 +194,23 @@ export async function startApp(settings: Settings, log: Logger, opts: BuildOptio
     let stopping: Promise<void> | null = null;
     const stop = () =>
       (stopping ??= (async () => {
+        s.admin.tail.closeAll();
         await closeServer(server, 10_000);
         await s.hotfolder?.stop();
         await s.inbound.stop();
+        await s.scheduler.stop();
         await s.dispatcher.stop();
         await s.backend.stop();
+        await s.admin.stop();
         await s.db.close();
       })());
+    s.admin.restart.setStop(stop);
     return { services: s, server, url, stop };
   } catch (err) {
     await s.hotfolder?.stop().catch(() => undefined);
     await s.inbound.stop().catch(() => undefined);
+    await s.scheduler.stop().catch(() => undefined);
+    await s.admin.stop().catch(() => undefined);
     await s.dispatcher.stop().catch(() => undefined);
     await s.backend.stop().catch(() => undefined);
     await s.db.close().catch(() => undefined);

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Db } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
 import type { Logger } from '../log.js';
+import { scrubData } from './format.js';
 
 export interface AuditEvent {
   type: string;
@@ -43,8 +44,9 @@ export class Audit {
    * Records an event inside the transaction that made the change, so both commit together (one disk
    * flush, not two). Call `publish` with the result after the commit.
    */
-  async insert(trx: Kysely<Database>, e: AuditEvent): Promise<StoredAuditEvent> {
+  async insert(trx: Kysely<Database>, raw: AuditEvent): Promise<StoredAuditEvent> {
     const ts = new Date().toISOString();
+    const e: AuditEvent = raw.data === undefined ? raw : { ...raw, data: scrubData(raw.data) };
     await trx
       .insertInto('audit_events')
       .values({

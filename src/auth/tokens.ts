@@ -16,9 +16,9 @@ export interface MintedToken {
   hash: string;
 }
 
-/** A new key: a public id (used to find the row) and 256 random bits of secret. */
-export function mintToken(): MintedToken {
-  const id = randomId(12);
+/** A new key: a public id (used to find the row) and 256 random bits of secret. Rotation keeps the id. */
+export function mintToken(keepId?: string): MintedToken {
+  const id = keepId ?? randomId(12);
   const token = `fbk_${id}_${randomBytes(32).toString('base64url')}`;
   return { id, token, hash: hashToken(token) };
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { adminEnvSchema } from '../admin/config.js';
 import { asteriskEnvSchema, asteriskSecrets } from '../backends/asterisk/config.js';
 import { cloudEnvSchema, cloudSettingsIssues } from '../backends/cloud/config.js';
 import { manifestEnvSchema } from '../backends/manifest/config.js';
@@ -30,6 +31,7 @@ const shape = {
   ...pbxFaxEnvSchema,
   ...asteriskEnvSchema,
   ...cloudEnvSchema,
+  ...adminEnvSchema,
 };
 export const settingsSchema = z.object(shape);
 

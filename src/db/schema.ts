@@ -31,6 +31,8 @@ export interface FaxJobsTable {
   created_at: string;
   updated_at: string;
   completed_at: string | null;
+  /** When artifact cleanup removed the stored document (ARTIFACT_TTL_DAYS); the row is kept. */
+  document_removed_at?: string | null;
 }
 
 export type AttemptState = 'claimed' | 'dialing' | 'active' | 'ended';
@@ -66,6 +68,10 @@ export interface ApiKeysTable {
   last_used_at: string | null;
   expires_at: string | null;
   revoked_at: string | null;
+  /** After a rotation with a grace period: the previous token's hash, accepted until prev_expires_at. */
+  prev_token_hash?: string | null;
+  prev_expires_at?: string | null;
+  rotated_at?: string | null;
 }
 
 export interface IdempotencyKeysTable {

@@ -6,6 +6,7 @@ import type { AppState, AuthDeps } from './middleware/auth.js';
 import { Routes } from './route.js';
 import { publicBase } from '../backends/cloud/config.js';
 import { adminRefreshRoutes } from './routes/admin-refresh.js';
+import { adminRoutes } from './routes/admin/index.js';
 import { cloudCallbackRoutes } from './routes/cloud-callbacks.js';
 import { cloudInboundRoutes } from './routes/cloud-inbound.js';
 import { faxDocumentRoutes } from './routes/fax-document.js';
@@ -46,6 +47,7 @@ export function buildRoutes(s: Services): Routes {
   adminRefreshRoutes(routes, { db: s.db, jobs: s.jobs, files: s.store, backend: () => s.backend });
   metricsRoutes(routes, s.metrics);
   openApiRoutes(routes, APP_VERSION);
+  adminRoutes(routes, s);
   return routes;
 }
 

@@ -77,6 +77,12 @@ function validate<T extends ZodType>(schema: T | undefined, value: unknown, wher
 
 const DEFAULT_JSON_LIMIT = 1024 * 1024;
 
+/** True when the request carries a body (a length above 0, or chunked). */
+function hasBody(ctx: AppContext): boolean {
+  const len = ctx.get('Content-Length');
+  return ctx.get('Transfer-Encoding') !== '' || (len !== '' && Number(len) > 0);
+}
+
 /** A router that remembers every route's declaration, for validation and for /openapi.json. */
 export class Routes {
   readonly router = new Router<AppState>();
@@ -95,7 +101,10 @@ export class Routes {
       const query = validate(spec.query, ctx.query, 'query');
       let body: unknown;
       let raw: Buffer | null = null;
-      if (spec.body?.kind === 'json') {
+      if (spec.body?.kind === 'json' && !hasBody(ctx)) {
+        // No body at all: the schema decides whether that is fine (an optional body), not the media type.
+        body = validate(spec.body.schema, undefined, 'body');
+      } else if (spec.body?.kind === 'json') {
         if (!ctx.is('application/json')) throw new ApiError(415, 'unsupported_media_type', 'send a JSON body (Content-Type: application/json)');
         raw = await readRawBody(ctx.req, spec.body.maxBytes ?? DEFAULT_JSON_LIMIT);
         let parsed: unknown;

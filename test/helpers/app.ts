@@ -13,6 +13,8 @@ export interface TestApp extends RunningApp {
   dataDir: string;
   adminKey: string;
   settings: Settings;
+  /** The variables the service started from; POST /admin/settings/reload re-reads this object. */
+  env: Record<string, string>;
   /** Everything the service logged, one JSON line each. */
   logs: string[];
   /** Fetch against the app with the admin key unless other headers are given. */
@@ -27,6 +29,8 @@ export interface TestAppOptions {
   /** Reuse a data dir and database (restart tests). */
   dataDir?: string;
   databaseUrl?: string;
+  /** Replaces process.exit for POST /admin/restart. */
+  exit?: (code: number) => void;
 }
 
 export async function startTestApp(o: TestAppOptions = {}): Promise<TestApp> {
@@ -39,7 +43,7 @@ export async function startTestApp(o: TestAppOptions = {}): Promise<TestApp> {
     dropDb = created.drop;
   }
   const adminKey = 'test-admin-key-' + Math.random().toString(36).slice(2);
-  const settings = parseSettings({
+  const env: Record<string, string> = {
     PORT: '0',
     HOST: '127.0.0.1',
     FAX_DATA_DIR: dataDir,
@@ -49,7 +53,8 @@ export async function startTestApp(o: TestAppOptions = {}): Promise<TestApp> {
     DISPATCH_POLL_MS: '50',
     ...(dbUrl ? { DATABASE_URL: dbUrl } : {}),
     ...o.env,
-  });
+  };
+  const settings = parseSettings(env);
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _e, cb) {
@@ -58,7 +63,14 @@ export async function startTestApp(o: TestAppOptions = {}): Promise<TestApp> {
     },
   });
   const log = createLogger(settings.LOG_LEVEL, sink);
-  const running = await startApp(settings, log, o.backend ? { backend: o.backend(settings, log) } : {});
+  const running = await startApp(settings, log, {
+    ...(o.backend ? { backend: o.backend(settings, log) } : {}),
+    // The test's variables play the process environment (reload re-reads them, never the runner's own).
+    environment: () => env,
+    exit: o.exit ?? ((code) => {
+      throw new Error(`the service tried to exit with code ${code} in a test`);
+    }),
+  });
   const req = (path: string, init: RequestInit & { key?: string | null } = {}) => {
     const headers = new Headers(init.headers);
     const key = init.key === undefined ? adminKey : init.key;
@@ -71,6 +83,7 @@ export async function startTestApp(o: TestAppOptions = {}): Promise<TestApp> {
     dataDir,
     adminKey,
     settings,
+    env,
     logs,
     req,
     close: async () => {
