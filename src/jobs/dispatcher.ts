@@ -32,6 +32,8 @@ interface Running {
   attemptNo: number;
   startedMs: number;
   pages: number;
+  /** While the backend's send() runs: resolves once the peer's answer (provider id) is stored. */
+  sending?: Promise<void>;
 }
 
 const key = (jobId: string, attemptNo: number) => `${jobId}#${attemptNo}`;
@@ -175,16 +177,35 @@ export class Dispatcher implements OutcomeSink {
       return this.settle(job.id, attemptNo, failure('transient', `could not prepare the fax: ${errText(err)}`));
     }
     if (!(await this.store.markDialing(job.id, attemptNo))) return;
-    try {
-      const accepted = await this.backend.send(dj, info);
-      await this.store.markActive(job.id, attemptNo, accepted.providerSid, accepted.details);
-      log.info({ providerSid: accepted.providerSid }, 'fax attempt started');
-    } catch (err) {
-      if (err instanceof NotSentError) return this.giveBack(job.id, attemptNo, err.message, err.retryAfterMs);
-      if (err instanceof AttemptFailedError) return this.settle(job.id, attemptNo, failure(err.failureClass, err.message, err.cause_));
-      log.error({ err: errText(err) }, 'sending failed after the request may have reached the peer');
-      return this.settle(job.id, attemptNo, failure('unknown', `outcome unknown: ${errText(err)}`));
-    }
+    // A fast peer can report the outcome before send() returns; settle() waits for this, so a job is never
+    // final without the provider id of the attempt that ended it.
+    let sendError: unknown;
+    const running = this.running.get(key(job.id, attemptNo));
+    const sending = (async () => {
+      let accepted;
+      try {
+        accepted = await this.backend.send(dj, info);
+      } catch (err) {
+        sendError = err ?? new Error('send failed');
+        return;
+      }
+      try {
+        await this.store.markActive(job.id, attemptNo, accepted.providerSid, accepted.details);
+        log.info({ providerSid: accepted.providerSid }, 'fax attempt started');
+      } catch (err) {
+        // The call is up; its outcome will still be applied. Only the provider id is missing for now.
+        log.error({ err: errText(err), providerSid: accepted.providerSid }, 'could not record the accepted call');
+      }
+    })();
+    if (running) running.sending = sending;
+    await sending;
+    if (running) running.sending = undefined;
+    if (sendError === undefined) return;
+    const err = sendError;
+    if (err instanceof NotSentError) return this.giveBack(job.id, attemptNo, err.message, err.retryAfterMs);
+    if (err instanceof AttemptFailedError) return this.settle(job.id, attemptNo, failure(err.failureClass, err.message, err.cause_));
+    log.error({ err: errText(err) }, 'sending failed after the request may have reached the peer');
+    return this.settle(job.id, attemptNo, failure('unknown', `outcome unknown: ${errText(err)}`));
   }
 
   private async giveBack(jobId: string, attemptNo: number, reason: string, afterMs: number): Promise<void> {
@@ -243,6 +264,7 @@ export class Dispatcher implements OutcomeSink {
   async settle(jobId: string, attemptNo: number, outcome: Outcome): Promise<void> {
     this.settling++;
     try {
+      await this.running.get(key(jobId, attemptNo))?.sending;
       const decide: RetryDecider = (job, cls, history) =>
         decideRetry(this.opts.rules, { failureClass: cls, history, deadline: new Date(job.deadline_at), now: new Date() });
       const r = await this.store.settle(jobId, attemptNo, outcome, decide, this.backend.name);

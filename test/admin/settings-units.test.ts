@@ -13,6 +13,7 @@ const NOT_SECRET: Record<string, string> = {
   REQUIRE_API_KEY: 'a switch',
   SINCH_API_KEY: 'the access key id (the secret is SINCH_API_SECRET)',
   PDF_TOKEN_TTL_MINUTES: 'a duration',
+  INBOUND_TOKEN_TTL_MINUTES: 'a duration',
 };
 
 describe('settings policy', () => {
