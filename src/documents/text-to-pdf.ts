@@ -37,41 +37,67 @@ function unicodeFont(): { bytes: Buffer; covers: (cp: number) => boolean } {
   return { bytes: unicodeFontBytes, covers: (cp) => cov.hasGlyphForCodePoint(cp) };
 }
 
-/** Splits text into pages of lines: tabs expanded, long lines wrapped (at a space when one is near), \f starts a page. */
-export function layoutText(text: string, columns: number, rowsPerPage: number): string[][] {
+/** Thrown by layoutText when the text needs more pages than allowed: found before any page is drawn. */
+export class TooManyPagesError extends Error {
+  constructor(readonly maxPages: number) {
+    super(`the text renders to more than ${maxPages} pages`);
+    this.name = 'TooManyPagesError';
+  }
+}
+
+/**
+ * Splits text into pages of lines: tabs expanded, long lines wrapped (at a space when one is near), \f starts
+ * a page. Linear in the text's length, and it stops as soon as the page limit is passed, so a huge upload
+ * costs little before it is refused.
+ */
+export function layoutText(text: string, columns: number, rowsPerPage: number, maxPages = Infinity): string[][] {
   const pages: string[][] = [[]];
   let normalized = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
   if (normalized.endsWith('\u001a')) normalized = normalized.slice(0, -1); // DOS end-of-file marker
+  const newPage = () => {
+    if (pages.length >= maxPages) throw new TooManyPagesError(maxPages);
+    pages.push([]);
+  };
   const push = (line: string) => {
-    let page = pages[pages.length - 1]!;
-    if (page.length >= rowsPerPage) {
-      page = [];
-      pages.push(page);
-    }
-    page.push(line);
+    if (pages[pages.length - 1]!.length >= rowsPerPage) newPage();
+    pages[pages.length - 1]!.push(line);
   };
   const chunks = normalized.split('\f');
   chunks.forEach((chunk, i) => {
-    if (i > 0) pages.push([]);
+    if (i > 0) newPage();
     const lines = chunk.split('\n');
     if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
     for (const raw of lines) {
-      let line = '';
-      for (const ch of raw) line += ch === '\t' ? ' '.repeat(TAB - (Array.from(line).length % TAB)) : ch;
-      line = line.replace(/\s+$/u, '');
-      let chars = Array.from(line);
-      if (chars.length === 0) push('');
-      while (chars.length > 0) {
-        if (chars.length <= columns) {
-          push(chars.join(''));
+      // Expand tabs to the next multiple of TAB columns (columns count characters, not UTF-16 units).
+      const chars: string[] = [];
+      for (const ch of raw) {
+        if (ch === '\t') do chars.push(' '); while (chars.length % TAB !== 0);
+        else chars.push(ch);
+      }
+      let end = chars.length;
+      while (end > 0 && /\s/u.test(chars[end - 1]!)) end--;
+      if (end === 0) {
+        push('');
+        continue;
+      }
+      let pos = 0;
+      while (pos < end) {
+        if (end - pos <= columns) {
+          push(chars.slice(pos, end).join(''));
           break;
         }
         let cut = columns;
-        const lastSpace = chars.slice(0, columns + 1).lastIndexOf(' ');
-        if (lastSpace > columns * 0.6) cut = lastSpace;
-        push(chars.slice(0, cut).join('').replace(/\s+$/u, ''));
-        chars = chars.slice(cut);
-        while (chars[0] === ' ') chars.shift();
+        for (let k = columns; k > columns * 0.6; k--) {
+          if (chars[pos + k] === ' ') {
+            cut = k;
+            break;
+          }
+        }
+        let lineEnd = pos + cut;
+        while (lineEnd > pos && chars[lineEnd - 1] === ' ') lineEnd--;
+        push(chars.slice(pos, lineEnd).join(''));
+        pos += cut;
+        while (pos < end && chars[pos] === ' ') pos++;
       }
     }
   });
@@ -83,7 +109,7 @@ export interface RenderedText {
   pages: number;
 }
 
-export async function textToPdf(text: string, pageSize: PageSize = 'letter'): Promise<RenderedText> {
+export async function textToPdf(text: string, pageSize: PageSize = 'letter', maxPages = Infinity): Promise<RenderedText> {
   const doc = await PDFDocument.create({ updateMetadata: false });
   doc.setProducer('Faxbot');
   doc.setCreationDate(new Date(0));
@@ -105,7 +131,7 @@ export async function textToPdf(text: string, pageSize: PageSize = 'letter'): Pr
   const charWidth = font.widthOfTextAtSize('M', FONT_SIZE);
   const columns = Math.floor((w - 2 * MARGIN) / charWidth);
   const rows = Math.floor((h - 2 * MARGIN) / LINE_HEIGHT);
-  const pages = layoutText(draw, columns, rows);
+  const pages = layoutText(draw, columns, rows, maxPages);
   for (const lines of pages) {
     const page = doc.addPage([w, h]);
     lines.forEach((line, i) => {

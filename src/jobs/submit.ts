@@ -6,7 +6,7 @@ import type { Db } from '../db/connect.js';
 import type { FaxJob, NewFaxJob } from '../db/schema.js';
 import { DocumentError, inspectPdf } from '../documents/pdf-inspect.js';
 import { sniff } from '../documents/sniff.js';
-import { textToPdf, type PageSize } from '../documents/text-to-pdf.js';
+import { TooManyPagesError, textToPdf, type PageSize } from '../documents/text-to-pdf.js';
 import { ApiError } from '../errors.js';
 import type { LocalStore } from '../storage/local.js';
 import { isUniqueViolation } from './job-store.js';
@@ -136,13 +136,15 @@ export class FaxSubmitter {
         throw new ApiError(400, 'empty_file', 'the uploaded file is empty');
       case 'unsupported':
         throw new ApiError(415, 'unsupported_media_type', kind.reason);
-      case 'text': {
-        const r = await textToPdf(kind.text, opts.pageSize);
-        if (r.pages > opts.maxPages) {
-          throw new ApiError(400, 'too_many_pages', `the text renders to ${r.pages} pages; at most ${opts.maxPages} can be faxed (FAX_MAX_PAGES)`);
+      case 'text':
+        try {
+          return await textToPdf(kind.text, opts.pageSize, opts.maxPages);
+        } catch (err) {
+          if (err instanceof TooManyPagesError) {
+            throw new ApiError(400, 'too_many_pages', `the text renders to more than ${opts.maxPages} pages; at most ${opts.maxPages} can be faxed (FAX_MAX_PAGES)`);
+          }
+          throw err;
         }
-        return r;
-      }
       case 'pdf':
         try {
           const { pages } = await inspectPdf(file, opts.maxPages);
