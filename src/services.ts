@@ -30,7 +30,8 @@ import { FaxSubmitter } from './jobs/submit.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { checkReadiness, type ReadinessReport } from './readiness.js';
-import { Scheduler } from './scheduler/scheduler.js';
+import { pgAdvisoryLock } from './scheduler/pg-lock.js';
+import { Scheduler, localLock } from './scheduler/scheduler.js';
 import { LocalStore } from './storage/local.js';
 
 export interface Services {
@@ -131,7 +132,8 @@ export async function buildServices(settings: Settings, log: Logger, opts: Build
     }),
     () => s.dispatcher.wake(),
   );
-  s.inbound = new InboundService({ settings: () => s.settings, db, files: store, audit, log });
+  s.scheduler = new Scheduler(log.child({ component: 'scheduler' }), db.dialect === 'postgres' ? pgAdvisoryLock(db) : localLock);
+  s.inbound = new InboundService({ settings: () => s.settings, db, files: store, audit, log, scheduler: s.scheduler });
   s.hotfolder = settings.HOTFOLDER_DIR
     ? new HotFolder(s.submitter, db, audit, log.child({ component: 'hotfolder' }), {
         dir: settings.HOTFOLDER_DIR,
@@ -158,7 +160,6 @@ export async function buildServices(settings: Settings, log: Logger, opts: Build
   s.inboundSink = s.inbound;
   s.metrics = new Metrics(db, () => s.backend);
   audit.onEvent((e) => s.metrics.onAudit(e));
-  s.scheduler = new Scheduler(log.child({ component: 'scheduler' }));
   s.admin = buildAdmin(s, { environment: opts.environment ?? (() => process.env), exit: opts.exit ?? ((code) => process.exit(code)) });
   return s;
 }

@@ -35,8 +35,10 @@ export function openDb(opts: DbOptions): Db {
   const url = opts.url;
   if (url !== undefined && /^postgres(ql)?:\/\//i.test(url)) {
     const pool = new pg.Pool({ connectionString: url, max: opts.poolMax ?? 10 });
-    // An idle client that errors (server restart) must not crash the process; the next query reconnects.
+    // A client whose connection dies (server restart, terminated session) must not crash the process: an idle
+    // one is dropped by the pool, a checked-out one fails its query, and the next query reconnects.
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const k = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     const u = new URL(url);
     return {

@@ -1,10 +1,10 @@
-// Retention: received PDFs and TIFFs are deleted after INBOUND_RETENTION_DAYS by a node-cron task; the record stays.
+// Retention: received PDFs and TIFFs are deleted after INBOUND_RETENTION_DAYS by a scheduled task; the record stays.
 import { unlink } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import { schedule, validate, type ScheduledTask } from 'node-cron';
 import type { Audit } from '../audit/audit.js';
 import type { InboundFax } from '../db/schema.js';
 import type { Logger } from '../log.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
 import type { LocalStore } from '../storage/local.js';
 import { sidecarArchiveKey } from './ingest.js';
 import type { InboundStore } from './store.js';
@@ -16,8 +16,6 @@ export interface RetentionOptions {
 }
 
 export class InboundRetention {
-  private task: ScheduledTask | null = null;
-
   constructor(
     private readonly store: InboundStore,
     private readonly files: LocalStore,
@@ -26,25 +24,21 @@ export class InboundRetention {
     private readonly opts: RetentionOptions,
   ) {}
 
-  start(): void {
-    if (!validate(this.opts.cron)) throw new Error(`INBOUND_RETENTION_CRON: "${this.opts.cron}" is not a valid cron expression`);
-    this.task = schedule(
-      this.opts.cron,
-      async () => {
+  /** Runs on the shared scheduler: one run at a time, and one instance at a time when several share a database. */
+  register(scheduler: Scheduler): void {
+    scheduler.register({
+      name: 'inbound-retention',
+      cron: this.opts.cron,
+      exclusive: true,
+      run: async () => {
         try {
           await this.run();
         } catch (err) {
           this.log.error({ err: String(err) }, 'inbound retention run failed; it runs again at the next schedule');
+          throw err;
         }
       },
-      { name: 'inbound-retention', noOverlap: true },
-    );
-  }
-
-  async stop(): Promise<void> {
-    const t = this.task;
-    this.task = null;
-    if (t) await t.destroy();
+    });
   }
 
   /** Deletes the documents of every record received before now − days; returns how many records were cleaned. */

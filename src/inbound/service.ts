@@ -8,6 +8,7 @@ import type { ReadinessCheck } from '../backends/types.js';
 import type { Db } from '../db/connect.js';
 import type { InboundFax } from '../db/schema.js';
 import type { Logger } from '../log.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
 import type { LocalStore } from '../storage/local.js';
 import { handleAsteriskHook } from './asterisk-hook.js';
 import type { InboundSettings } from './config.js';
@@ -27,6 +28,7 @@ export interface InboundServiceDeps {
   files: LocalStore;
   audit: Audit;
   log: Logger;
+  scheduler: Scheduler;
   /** Replaceable for tests of the webhook worker. */
   fetchImpl?: typeof fetch;
 }
@@ -37,6 +39,7 @@ export class InboundService implements InboundSink {
   readonly paths: SpoolPaths;
   readonly notifier: InboundNotifier;
   readonly retention: InboundRetention;
+  private retentionRegistered = false;
   readonly watcher: SpoolWatcher;
   readonly quarantineDir: string;
   readonly files: LocalStore;
@@ -112,7 +115,10 @@ export class InboundService implements InboundSink {
     if (s.INBOUND_WATCH && this.paths.dirs.length > 0) await this.watcher.start();
     this.notifier.start();
     // Also with INBOUND_RETENTION_DAYS=0: the same task purges expired PDF tokens.
-    this.retention.start();
+    if (!this.retentionRegistered) {
+      this.retention.register(this.d.scheduler);
+      this.retentionRegistered = true;
+    }
     this.scheduleSweep();
   }
 
@@ -124,7 +130,6 @@ export class InboundService implements InboundSink {
     await this.sweeping;
     await this.watcher.stop();
     await this.notifier.stop();
-    await this.retention.stop();
   }
 
   /** The general ingest entry for other reporters (cloud callbacks): see InboundReport. */

@@ -133,7 +133,17 @@ export class Scheduler {
     e.status.running = true;
     try {
       let release: (() => Promise<void>) | null = async () => undefined;
-      if (e.spec.exclusive !== false) release = await this.lock.tryAcquire(e.spec.name);
+      if (e.spec.exclusive !== false) {
+        try {
+          release = await this.lock.tryAcquire(e.spec.name);
+        } catch (err) {
+          // The database may be down: skip this run (the next one tries again), never crash the process.
+          e.status.lastOutcome = 'failed';
+          e.status.lastError = `could not take the task lock: ${err instanceof Error ? err.message : String(err)}`;
+          this.log.warn({ task: e.spec.name, err: e.status.lastError }, 'scheduled task skipped');
+          return 'failed';
+        }
+      }
       if (!release) {
         e.status.lastOutcome = 'skipped_locked';
         return 'skipped_locked';
