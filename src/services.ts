@@ -24,13 +24,14 @@ import { attemptLive } from './jobs/attempt-lookup.js';
 import { CallbackApplier } from './jobs/cloud-callbacks.js';
 import { Dispatcher } from './jobs/dispatcher.js';
 import { DocumentTokens } from './jobs/document-tokens.js';
-import { JobStore } from './jobs/job-store.js';
+import { JobStore, type StatusHook } from './jobs/job-store.js';
 import type { RetryRules } from './jobs/retry-policy.js';
 import { FaxSubmitter } from './jobs/submit.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { checkReadiness, type ReadinessReport } from './readiness.js';
 import { pgAdvisoryLock } from './scheduler/pg-lock.js';
+import { WebhookOutbox, enqueueJobStatus } from './webhooks/outbox.js';
 import { Scheduler, localLock } from './scheduler/scheduler.js';
 import { LocalStore } from './storage/local.js';
 
@@ -57,6 +58,7 @@ export interface Services {
   /** Where faxes received by cloud providers go (the inbound ingest replaces the default). */
   inboundSink: InboundSink;
   metrics: Metrics;
+  webhooks: WebhookOutbox;
   /** Periodic tasks (artifact cleanup; other areas register theirs). */
   scheduler: Scheduler;
   /** Live settings, audit sinks and tail, restart control. */
@@ -98,7 +100,15 @@ export async function buildServices(settings: Settings, log: Logger, opts: Build
   const audit = new Audit(db, settings.instanceId, log);
   // Read through the live settings: API_KEY and MAX_REQUESTS_PER_MINUTE can change without a restart.
   const apiKeys = new ApiKeys(db, () => ({ bootstrapKey: s.settings.API_KEY, defaultRateLimit: s.settings.MAX_REQUESTS_PER_MINUTE }), log);
-  const jobs = new JobStore(db, audit);
+  // Status webhooks: written in the transaction of each status change, delivered by the outbox worker.
+  let outbox: WebhookOutbox | null = null;
+  const onStatus: StatusHook = async (trx, job) => {
+    if (!job.callback_url) return;
+    await enqueueJobStatus(trx, job);
+    // After the commit (which follows within milliseconds); the worker's poll catches it otherwise.
+    setTimeout(() => outbox?.wake(), 20).unref();
+  };
+  const jobs = new JobStore(db, audit, onStatus);
   const documentTokens = new DocumentTokens(db, () => ({ ttlMinutes: settings.PDF_TOKEN_TTL_MINUTES, publicBase: publicBase(settings) }));
   const backend =
     opts.backend ??
@@ -131,6 +141,7 @@ export async function buildServices(settings: Settings, log: Logger, opts: Build
       deadlineMinutes: s.settings.FAX_JOB_DEADLINE_MINUTES,
     }),
     () => s.dispatcher.wake(),
+    onStatus,
   );
   s.scheduler = new Scheduler(log.child({ component: 'scheduler' }), db.dialect === 'postgres' ? pgAdvisoryLock(db) : localLock);
   s.inbound = new InboundService({ settings: () => s.settings, db, files: store, audit, log, scheduler: s.scheduler });
@@ -159,6 +170,16 @@ export async function buildServices(settings: Settings, log: Logger, opts: Build
   // The inbound ingest takes cloud providers' received faxes too (one record per provider fax id).
   s.inboundSink = s.inbound;
   s.metrics = new Metrics(db, () => s.backend);
+  outbox = new WebhookOutbox(db, log.child({ component: 'webhooks' }), {
+    secret: () => s.settings.FAX_CALLBACK_SECRET,
+    timeoutMs: () => s.settings.FAX_CALLBACK_TIMEOUT_SECONDS * 1000,
+    maxAttempts: () => s.settings.FAX_CALLBACK_MAX_ATTEMPTS,
+    backoffMs: () => s.settings.FAX_CALLBACK_BACKOFF_SECONDS * 1000,
+    backoffMaxMs: () => s.settings.FAX_CALLBACK_BACKOFF_MAX_SECONDS * 1000,
+    pollMs: () => s.settings.FAX_CALLBACK_POLL_MS,
+    onResult: (result) => s.metrics.webhookDeliveries.inc({ kind: 'fax.status', result }),
+  });
+  s.webhooks = outbox;
   audit.onEvent((e) => s.metrics.onAudit(e));
   s.admin = buildAdmin(s, { environment: opts.environment ?? (() => process.env), exit: opts.exit ?? ((code) => process.exit(code)) });
   return s;
@@ -185,6 +206,7 @@ export async function startApp(settings: Settings, log: Logger, opts: BuildOptio
     await s.inbound.start();
     await s.hotfolder?.start();
     s.scheduler.start();
+    s.webhooks.start();
     const app = createHttpApp(s);
     const { server, url } = await listen(app, {
       host: settings.HOST ?? '127.0.0.1',
@@ -200,6 +222,7 @@ export async function startApp(settings: Settings, log: Logger, opts: BuildOptio
         await s.hotfolder?.stop();
         await s.inbound.stop();
         await s.scheduler.stop();
+        await s.webhooks.stop();
         await s.dispatcher.stop();
         await s.backend.stop();
         await s.admin.stop();
@@ -211,6 +234,7 @@ export async function startApp(settings: Settings, log: Logger, opts: BuildOptio
     await s.hotfolder?.stop().catch(() => undefined);
     await s.inbound.stop().catch(() => undefined);
     await s.scheduler.stop().catch(() => undefined);
+    await s.webhooks.stop().catch(() => undefined);
     await s.admin.stop().catch(() => undefined);
     await s.dispatcher.stop().catch(() => undefined);
     await s.backend.stop().catch(() => undefined);

@@ -13,6 +13,7 @@ import { pbxFaxEnvSchema } from '../backends/pbx/config.js';
 import { phaxioEnvSchema, phaxioSecrets } from '../backends/phaxio/config.js';
 import { signalWireEnvSchema, signalWireSecrets } from '../backends/signalwire/config.js';
 import { sinchEnvSchema, sinchSecrets } from '../backends/sinch/config.js';
+import { webhookEnvSchema, webhookSecrets } from '../webhooks/config.js';
 import { coreSchema, coreSecrets, defaultInstanceId } from './core.js';
 
 /**
@@ -22,6 +23,7 @@ import { coreSchema, coreSecrets, defaultInstanceId } from './core.js';
  */
 const shape = {
   ...coreSchema,
+  ...webhookEnvSchema,
   ...phaxioEnvSchema,
   ...sinchEnvSchema,
   ...signalWireEnvSchema,
@@ -42,7 +44,7 @@ export type Settings = z.output<typeof settingsSchema> & {
   readonly instanceId: string;
 };
 
-export const secretSettings: ReadonlySet<string> = new Set<string>([...coreSecrets, ...phaxioSecrets, ...sinchSecrets, ...signalWireSecrets, ...asteriskSecrets, ...inboundSecrets]);
+export const secretSettings: ReadonlySet<string> = new Set<string>([...coreSecrets, ...webhookSecrets, ...phaxioSecrets, ...sinchSecrets, ...signalWireSecrets, ...asteriskSecrets, ...inboundSecrets]);
 export const settingNames: readonly string[] = Object.keys(shape);
 
 export class ConfigError extends Error {

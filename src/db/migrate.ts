@@ -4,12 +4,14 @@ import type { Db } from './connect.js';
 import * as m001 from './migrations/2026_11_27_001_init.js';
 import * as mInbound from './migrations/2026_11_28_010_inbound.js';
 import * as mAdmin from './migrations/2026_11_28_100_admin.js';
+import * as mWebhooks from './migrations/2026_11_29_200_webhooks.js';
 
 /** Every migration, by name; names sort in the order they must run. Add new files here. */
 export const migrations: Record<string, Migration> = {
   '2026_11_27_001_init': m001,
   '2026_11_28_010_inbound': mInbound,
   '2026_11_28_100_admin': mAdmin,
+  '2026_11_29_200_webhooks': mWebhooks,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -144,6 +144,26 @@ export interface AuditEventsTable {
   data: string | null;
 }
 
+export interface WebhookDeliveriesTable {
+  id: string;
+  /** 'fax.status' */
+  kind: string;
+  /** The job id. */
+  subject: string;
+  /** Order of this event among the subject's events (1, 2, ...). */
+  seq: number;
+  url: string;
+  /** JSON of what happened (the job as the API shows it at that moment). */
+  payload: string;
+  state: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  next_at: string;
+  lease_until: string | null;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
 export interface Database {
   fax_jobs: FaxJobsTable;
   fax_attempts: FaxAttemptsTable;
@@ -152,6 +172,7 @@ export interface Database {
   inbound_faxes: InboundFaxesTable;
   inbound_pdf_tokens: InboundPdfTokensTable;
   audit_events: Omit<AuditEventsTable, 'seq'> & { seq: Generated<number> };
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type FaxJob = Selectable<FaxJobsTable>;

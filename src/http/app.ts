@@ -32,7 +32,12 @@ export function authDeps(s: Services): AuthDeps {
 export function buildRoutes(s: Services): Routes {
   const routes = new Routes(authDeps(s));
   healthRoutes(routes, () => s.readiness());
-  faxRoutes(routes, { jobs: s.jobs, submitter: s.submitter, maxUploadBytes: () => maxUploadBytes(s) });
+  faxRoutes(routes, {
+    jobs: s.jobs,
+    submitter: s.submitter,
+    maxUploadBytes: () => maxUploadBytes(s),
+    callbacks: () => ({ allowedHosts: s.settings.FAX_CALLBACK_ALLOWED_HOSTS, secretConfigured: Boolean(s.settings.FAX_CALLBACK_SECRET) }),
+  });
   inboundRoutes(routes, {
     inbound: s.inbound,
     audit: s.audit,

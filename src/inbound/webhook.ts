@@ -1,44 +1,14 @@
 // Tells a client system that a fax arrived: a signed webhook per finished record, retried with backoff, durable in the database.
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Audit } from '../audit/audit.js';
 import type { InboundFax } from '../db/schema.js';
 import type { Logger } from '../log.js';
-import { presentInbound } from './presenter.js';
-import type { InboundStore } from './store.js';
-
-export const SIGNATURE_HEADER = 'X-Faxbot-Signature';
+import { backoffDelay } from '../util/backoff.js';
+import { SIGNATURE_HEADER, signWebhook } from '../webhooks/signature.js';
 
 /** Notifications sent per pass of the delivery loop. */
 const BATCH = 20;
-
-/** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`. */
-export function signWebhook(secret: string, body: string, unixSeconds: number): string {
-  const mac = createHmac('sha256', secret).update(`${unixSeconds}.${body}`, 'utf8').digest('hex');
-  return `t=${unixSeconds},v1=${mac}`;
-}
-
-/**
- * What a receiver does (and the tests): recompute the HMAC over the raw body with the header's
- * timestamp, compare in constant time, and refuse timestamps older than `toleranceSeconds` (replays).
- */
-export function verifyWebhookSignature(secret: string, header: string, rawBody: string, toleranceSeconds = 300, now = Date.now()): boolean {
-  const parts = new Map<string, string[]>();
-  for (const kv of header.split(',')) {
-    const i = kv.indexOf('=');
-    if (i < 0) continue;
-    const k = kv.slice(0, i).trim();
-    parts.set(k, [...(parts.get(k) ?? []), kv.slice(i + 1).trim()]);
-  }
-  const t = Number(parts.get('t')?.[0]);
-  if (!Number.isInteger(t) || Math.abs(now / 1000 - t) > toleranceSeconds) return false;
-  const expected = Buffer.from(createHmac('sha256', secret).update(`${t}.${rawBody}`, 'utf8').digest('hex'), 'hex');
-  let ok = false;
-  for (const v of parts.get('v1') ?? []) {
-    const given = Buffer.from(/^[0-9a-f]{64}$/i.test(v) ? v : '', 'hex');
-    if (given.length === expected.length && timingSafeEqual(given, expected)) ok = true;
-  }
-  return ok;
-}
+import { presentInbound } from './presenter.js';
+import type { InboundStore } from './store.js';
 
 export interface NotifierOptions {
   url: () => string | undefined;
@@ -50,12 +20,6 @@ export interface NotifierOptions {
   pollMs: () => number;
   /** A tokenized PDF URL for a record, or null when it has no PDF. */
   pdfLink: (fax: InboundFax) => Promise<{ url: string; expiresAt: string } | null>;
-}
-
-/** Delay before retry number `attempt` (1 = after the first failure): doubling from base, capped, ±10 % jitter. */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
-  const raw = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.max(1, Math.round(raw * (0.9 + 0.2 * random())));
 }
 
 export class InboundNotifier {
@@ -189,7 +153,7 @@ export class InboundNotifier {
       this.log.error({ inbound: row.id, attempts: attempt, error }, 'inbound webhook given up (INBOUND_WEBHOOK_MAX_ATTEMPTS)');
       return;
     }
-    const next = new Date(Date.now() + backoffDelay(attempt, this.opts.backoffMs(), this.opts.backoffMaxMs())).toISOString();
+    const next = new Date(Date.now() + backoffDelay(attempt - 1, { initialMs: this.opts.backoffMs(), maxMs: this.opts.backoffMaxMs() })).toISOString();
     await this.store.patch(row.id, { notify_attempts: attempt, notify_next_at: next, notify_lease_until: null, notify_last_error: error });
     this.log.warn({ inbound: row.id, attempt, error, next }, 'inbound webhook failed; retrying later');
   }

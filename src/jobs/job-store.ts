@@ -14,6 +14,9 @@ export type SettleResult =
   | { applied: false; reason: 'stale' }
   | { applied: true; job: FaxJob; retryAt: Date | null };
 
+/** Hears every status change of a job inside the transaction that made it. */
+export type StatusHook = (trx: Transaction<Database>, job: FaxJob) => Promise<void>;
+
 /** What to do with a failed attempt, decided inside the settle transaction from the job's history. */
 export type RetryDecider = (job: FaxJob, failureClass: FailureClass, history: (FailureClass | null)[]) =>
   | { retry: true; at: Date }
@@ -48,6 +51,8 @@ export class JobStore {
   constructor(
     readonly db: Db,
     private readonly audit: Audit,
+    /** Called inside every transaction that changes a job's status (status webhooks are written there). */
+    private readonly onStatus: StatusHook = async () => undefined,
   ) {}
 
   private async tx<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
@@ -123,6 +128,7 @@ export class JobStore {
           })
           .execute();
         const claimed = { ...job, status: 'in_progress' as const, backend, attempt_count: attemptNo, dest_lock: job.to_number, updated_at: ts };
+        await this.onStatus(trx, claimed);
         return { job: claimed, attemptNo };
       });
     } catch (err) {
@@ -290,7 +296,9 @@ export class JobStore {
             ...(outcome.ok ? { pages: outcome.pages } : { failure_class: outcome.failureClass, retry_at: retryAt?.toISOString() ?? null }),
           },
         });
-        return { applied: true as const, job: { ...job, ...update, updated_at: ts } as FaxJob, retryAt, event };
+        const settled = { ...job, ...update, dest_lock: null, lease_owner: null, lease_expires_at: null, updated_at: ts } as FaxJob;
+        await this.onStatus(trx, settled);
+        return { applied: true as const, job: settled, retryAt, event };
       });
     } catch (err) {
       if (err instanceof Stale) return { applied: false, reason: 'stale' };
@@ -316,6 +324,8 @@ export class JobStore {
         .where('job_id', '=', jobId)
         .where('attempt_no', '=', attemptNo)
         .execute();
+      const job = await trx.selectFrom('fax_jobs').selectAll().where('id', '=', jobId).executeTakeFirst();
+      if (job) await this.onStatus(trx, job);
       return true;
     });
   }
@@ -399,6 +409,8 @@ export class JobStore {
           .executeTakeFirst();
         if (Number(r.numUpdatedRows) !== 1) return false;
         await this.audit.insert(trx, { type: 'job.failed', actor: 'dispatcher', subject: j.id, data: { reason: 'deadline' } });
+        const job = await trx.selectFrom('fax_jobs').selectAll().where('id', '=', j.id).executeTakeFirst();
+        if (job) await this.onStatus(trx, job);
         return true;
       });
       if (ok) failed.push(j.id);

@@ -9,7 +9,7 @@ import { sniff } from '../documents/sniff.js';
 import { TooManyPagesError, textToPdf, type PageSize } from '../documents/text-to-pdf.js';
 import { ApiError } from '../errors.js';
 import type { LocalStore } from '../storage/local.js';
-import { isUniqueViolation } from './job-store.js';
+import { isUniqueViolation, type StatusHook } from './job-store.js';
 import { normalizeNumber } from './phone.js';
 
 export interface SubmitOptions {
@@ -44,6 +44,7 @@ export class FaxSubmitter {
     private readonly audit: Audit,
     private readonly opts: () => SubmitOptions,
     private readonly onQueued: () => void,
+    private readonly onStatus: StatusHook = async () => undefined,
   ) {}
 
   async submit(req: SubmitRequest): Promise<SubmitResult> {
@@ -109,6 +110,7 @@ export class FaxSubmitter {
             .execute();
         }
         await trx.insertInto('fax_jobs').values(row).execute();
+        await this.onStatus(trx, row as FaxJob);
         return this.audit.insert(trx, {
           type: opts.disabled ? 'job.disabled' : 'job.queued',
           actor: req.principal.keyId,

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { waitFor } from '../helpers/app.js';
 import { createPgDatabase, DIALECTS } from '../helpers/db.js';
-import { backoffDelay, signWebhook, verifyWebhookSignature } from '../../src/inbound/webhook.js';
+import { backoffDelay } from '../../src/util/backoff.js';
+import { signWebhook, verifyWebhookSignature } from '../../src/webhooks/signature.js';
 import { TIFF_FIXTURES, auditTypes, startInboundApp } from './helpers.js';
 
 const SECRET = 'whsec-test-0123456789';
@@ -76,9 +77,10 @@ describe('webhook signature', () => {
     assert.equal(verifyWebhookSignature(SECRET, '', body), false);
   });
 
-  test('backoff doubles from the base up to the cap', () => {
-    const mid = () => 0.5;
-    assert.deepEqual([1, 2, 3, 4, 10].map((a) => backoffDelay(a, 1000, 5000, mid)), [1000, 2000, 4000, 5000, 5000]);
+  test('backoff doubles from the base up to the cap (between half and all of it)', () => {
+    const top = () => 1;
+    assert.deepEqual([0, 1, 2, 3, 9].map((a) => backoffDelay(a, { initialMs: 1000, maxMs: 5000 }, top)), [1000, 2000, 4000, 5000, 5000]);
+    assert.equal(backoffDelay(1, { initialMs: 1000, maxMs: 5000 }, () => 0), 1000);
   });
 });
 

@@ -24,7 +24,7 @@ import {
   type AriOriginateParams,
   type AsteriskInfo,
 } from './ari-types.js';
-import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { backoffDelay, type BackoffOptions } from '../../util/backoff.js';
 
 export type AriConnectionState =
   | 'connecting'

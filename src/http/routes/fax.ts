@@ -5,6 +5,7 @@ import { ApiError } from '../../errors.js';
 import type { JobStore } from '../../jobs/job-store.js';
 import { presentJob } from '../../jobs/presenter.js';
 import type { FaxSubmitter } from '../../jobs/submit.js';
+import { checkCallbackUrl } from '../../webhooks/callback-url.js';
 import { formField, formatMb, multipart, uploadedFile } from '../multipart.js';
 import type { Routes } from '../route.js';
 import { FaxJobOutSchema, IdParam, errors } from '../schemas.js';
@@ -13,6 +14,7 @@ export interface FaxRouteDeps {
   jobs: JobStore;
   submitter: FaxSubmitter;
   maxUploadBytes: () => number;
+  callbacks: () => { allowedHosts: readonly string[]; secretConfigured: boolean };
 }
 
 /** Room for the multipart envelope and the `to` field around the file itself. */
@@ -37,6 +39,10 @@ export function faxRoutes(routes: Routes, d: FaxRouteDeps): void {
       fields: z.object({
         to: z.string().describe('Destination: optional + and 6–20 digits (spaces, dashes, dots, parentheses ignored)'),
         file: z.string().describe('The document (PDF or UTF-8 text), at most MAX_FILE_SIZE_MB'),
+        callback_url: z
+          .string()
+          .optional()
+          .describe('Optional http(s) URL that receives every status change of the job, signed with X-Faxbot-Signature (see README)'),
       }),
     },
     responses: { 202: { description: 'Accepted and queued', schema: FaxJobOutSchema }, ...errors(400, 401, 403, 409, 413, 415, 429) },
@@ -61,6 +67,15 @@ export function faxRoutes(routes: Routes, d: FaxRouteDeps): void {
       const file = uploadedFile(files, 'file');
       if (file === 'many') throw new ApiError(400, 'too_many_files', 'send exactly one file in the "file" field');
       if (file === null) throw new ApiError(400, 'missing_file', 'the form field "file" (a PDF or text file) is required');
+      const cb = formField(body, 'callback_url');
+      if (cb === 'many') throw new ApiError(400, 'invalid_callback_url', 'send one callback_url');
+      let callbackUrl: string | null = null;
+      if (cb !== null && cb.trim() !== '') {
+        const c = d.callbacks();
+        const checked = checkCallbackUrl(cb, c.allowedHosts, c.secretConfigured);
+        if (!checked.ok) throw new ApiError(400, checked.code, checked.reason);
+        callbackUrl = checked.url;
+      }
       const idem = ctx.get('Idempotency-Key');
       if (idem !== '' && !IDEMPOTENCY_KEY.test(idem)) {
         throw new ApiError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 printable ASCII characters');
@@ -70,6 +85,7 @@ export function faxRoutes(routes: Routes, d: FaxRouteDeps): void {
         to,
         file: file.bytes,
         idempotencyKey: idem === '' ? undefined : idem,
+        callbackUrl,
       });
       ctx.status = 202;
       if (replayed) ctx.set('Idempotent-Replayed', 'true');

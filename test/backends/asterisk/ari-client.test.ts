@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
 import { AriClient, type AriClientOptions } from '../../../src/backends/asterisk/ari-client.js';
 import { AriHttpError, AriTimeoutError, AriUnavailableError } from '../../../src/backends/asterisk/ari-errors.js';
-import { backoffDelay } from '../../../src/backends/asterisk/backoff.js';
+import { backoffDelay } from '../../../src/util/backoff.js';
 import { createLogger } from '../../../src/log.js';
 import { startAriSim, type AriSim } from '../../sim/ari/index.js';
 

@@ -1,4 +1,4 @@
-// Capped exponential backoff with jitter, for reconnecting to a PBX that may be down for a long time.
+// Capped exponential backoff with jitter: reconnecting to a PBX that may be down long, retrying webhook deliveries.
 
 export interface BackoffOptions {
   /** First delay in ms. */
