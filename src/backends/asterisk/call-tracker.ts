@@ -6,6 +6,7 @@
 // record on the PBX. Deleting it earlier would let a crash turn a sent fax into "nothing was sent".
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../log.js';
+import type { PbxCallFollower } from '../pbx/backend.js';
 import type { Outcome } from '../types.js';
 import type { AriClient } from './ari-client.js';
 import { AriHttpError } from './ari-errors.js';
@@ -31,7 +32,7 @@ interface Tracked {
   reported: boolean;
 }
 
-export class CallTracker extends EventEmitter<CallTrackerEvents> {
+export class CallTracker extends EventEmitter<CallTrackerEvents> implements PbxCallFollower {
   private readonly calls = new Map<string, Tracked>();
   private readonly log: Logger | undefined;
   private wasDisconnected = false;
@@ -74,6 +75,10 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
 
   get(channelId: string): FaxCall | undefined {
     return this.calls.get(channelId)?.call;
+  }
+
+  has(channelId: string): boolean {
+    return this.calls.has(channelId);
   }
 
   get size(): number {
