@@ -3,6 +3,7 @@ import type { Settings } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { AsteriskConfigError, createAsteriskBackend } from './asterisk/backend.js';
 import { createCloudBackend, type CloudBackendDeps } from './cloud/providers.js';
+import { createFreeswitchBackend, FreeswitchConfigError } from './freeswitch/backend.js';
 import { SandboxBackend } from './sandbox/index.js';
 import type { FaxBackend } from './types.js';
 
@@ -26,6 +27,13 @@ export function createBackend(s: Settings, log: Logger, deps?: BackendDeps): Fax
         return createAsteriskBackend(s, log);
       } catch (err) {
         if (err instanceof AsteriskConfigError) throw new BackendConfigError(err.message);
+        throw err;
+      }
+    case 'freeswitch':
+      try {
+        return createFreeswitchBackend(s, log);
+      } catch (err) {
+        if (err instanceof FreeswitchConfigError) throw new BackendConfigError(err.message);
         throw err;
       }
     default: {

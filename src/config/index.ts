@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { asteriskEnvSchema, asteriskSecrets } from '../backends/asterisk/config.js';
+import { freeswitchEnvSchema, freeswitchSecrets } from '../backends/freeswitch/config.js';
 import { cloudEnvSchema, cloudSettingsIssues } from '../backends/cloud/config.js';
 import { manifestEnvSchema } from '../backends/manifest/config.js';
 import { pbxFaxEnvSchema } from '../backends/pbx/config.js';
@@ -25,6 +26,7 @@ const shape = {
   ...manifestEnvSchema,
   ...pbxFaxEnvSchema,
   ...asteriskEnvSchema,
+  ...freeswitchEnvSchema,
   ...cloudEnvSchema,
 };
 export const settingsSchema = z.object(shape);
@@ -36,7 +38,7 @@ export type Settings = z.output<typeof settingsSchema> & {
   readonly instanceId: string;
 };
 
-export const secretSettings: ReadonlySet<string> = new Set<string>([...coreSecrets, ...phaxioSecrets, ...sinchSecrets, ...signalWireSecrets, ...asteriskSecrets]);
+export const secretSettings: ReadonlySet<string> = new Set<string>([...coreSecrets, ...phaxioSecrets, ...sinchSecrets, ...signalWireSecrets, ...asteriskSecrets, ...freeswitchSecrets]);
 export const settingNames: readonly string[] = Object.keys(shape);
 
 export class ConfigError extends Error {

@@ -195,6 +195,28 @@ export class EslConnection extends EventEmitter<EslConnectionEvents> {
     return this._state === 'connected';
   }
 
+  /** Resolves once connected and subscribed (at once if it is); rejects after `timeoutMs` or on stop(). */
+  whenConnected(timeoutMs: number): Promise<void> {
+    if (this._state === 'connected') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onState = (s: EslState): void => {
+        if (s === 'connected') finish();
+        else if (s === 'stopped') finish(new EslUnavailableError('the event socket connection was stopped'));
+      };
+      const timer = setTimeout(
+        () => finish(new EslUnavailableError(`not connected to FreeSWITCH after ${timeoutMs} ms (${this._state}${this._lastError ? `: ${this._lastError}` : ''})`)),
+        timeoutMs,
+      );
+      const finish = (err?: Error): void => {
+        clearTimeout(timer);
+        this.off('state', onState);
+        if (err) reject(err);
+        else resolve();
+      };
+      this.on('state', onState);
+    });
+  }
+
   /** Starts connecting; never throws for a FreeSWITCH that is down (state and lastError say so). */
   start(): void {
     if (this.started) return;
