@@ -2,12 +2,14 @@
 // Pass names to run a subset: npm run bench -- api pdf-to-tiff
 import { run as api } from './api.js';
 import { run as asteriskCalls } from './asterisk-calls.js';
+import { run as freeswitchCalls } from './freeswitch-calls.js';
 import { run as pdfToTiff } from './pdf-to-tiff.js';
 import { run as tiffToPdf } from './tiff-to-pdf.js';
 
 const benches: Record<string, () => Promise<void>> = {
   api,
   'asterisk-calls': asteriskCalls,
+  'freeswitch-calls': freeswitchCalls,
   'pdf-to-tiff': pdfToTiff,
   'tiff-to-pdf': tiffToPdf,
 };

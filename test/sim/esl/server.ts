@@ -42,6 +42,8 @@ export interface EslSimOptions {
   spoolDir?: string;
   /** Send each BACKGROUND_JOB before the bgapi's command/reply (a race FreeSWITCH can show). */
   jobBeforeReply?: boolean;
+  /** Called as each event is sent (benchmarks stamp the event that decides a call). */
+  onEvent?: (ev: { name: string; subclass?: string; uuid?: string }) => void;
 }
 
 export interface CommandLogEntry {
@@ -105,7 +107,8 @@ export class EslSim {
   /** While true, authenticated commands get no reply at all (a wedged FreeSWITCH); events still flow. */
   stalled = false;
   port = 0;
-  readonly opts: Required<Omit<EslSimOptions, 'password' | 'port' | 'defaultScenario'>> & { defaultScenario: Scenario };
+  readonly opts: Required<Omit<EslSimOptions, 'password' | 'port' | 'defaultScenario' | 'onEvent'>> & { defaultScenario: Scenario };
+  private readonly onEvent: EslSimOptions['onEvent'];
   private readonly ctx: SimContext;
   private readonly flows: CallFlows;
 
@@ -123,6 +126,7 @@ export class EslSim {
       defaultScenario: typeof def === 'string' ? SCENARIOS[def] : def,
     };
     this.port = options.port ?? 0;
+    this.onEvent = options.onEvent;
     this.ctx = {
       coreUuid: this.coreUuid,
       hostname: 'faxsim',
@@ -440,6 +444,10 @@ export class EslSim {
 
   private fire(ev: SimEvent): void {
     if (ev.name === 'CHANNEL_CREATE') this.peakChannels = Math.max(this.peakChannels, this.channels().length);
+    if (this.onEvent) {
+      const uuid = ev.headers.find(([k]) => k === 'Unique-ID')?.[1];
+      this.onEvent({ name: ev.name, ...(ev.subclass ? { subclass: ev.subclass } : {}), ...(uuid ? { uuid } : {}) });
+    }
     let json: string | null = null;
     let plain: string | null = null;
     for (const c of this.clients.values()) {
