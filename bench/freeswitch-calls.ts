@@ -7,14 +7,13 @@
 import { pathToFileURL } from 'node:url';
 import { callUuidFor } from '../src/backends/freeswitch/originate.js';
 import { startEslSim, TIMING } from '../test/sim/esl/index.js';
-import { PBX_BENCH, printPbxCalls, runPbxCalls, type PbxBenchResult } from './lib/pbx-calls.js';
+import { benchPbxCalls, PBX_BENCH } from './lib/pbx-calls.js';
 
 /** Simulated milliseconds of a 1-page fax, answer included. */
 const ONE_PAGE_MS = TIMING.ring + TIMING.jobAfterAnswer + TIMING.negotiateAudio + TIMING.firstPage + TIMING.byeAfterLastPage;
 
 export async function run(): Promise<void> {
-  const results: PbxBenchResult[] = [];
-  for (const dialect of PBX_BENCH.dialects) {
+  await benchPbxCalls(`ESL simulator, FREESWITCH_MAX_CHANNELS=${PBX_BENCH.channels}`, 'simulator sends spandsp::txfaxresult', async () => {
     const decided = new Map<string, number>();
     const sim = await startEslSim({
       password: 'bench-secret',
@@ -23,23 +22,16 @@ export async function run(): Promise<void> {
         if (ev.uuid && (ev.subclass === 'spandsp::txfaxresult' || ev.name === 'CHANNEL_HANGUP_COMPLETE') && !decided.has(ev.uuid)) decided.set(ev.uuid, Date.now());
       },
     });
-    try {
-      results.push(await runPbxCalls(dialect, {
-        env: {
-          FAX_BACKEND: 'freeswitch',
-          FREESWITCH_ESL_PORT: String(sim.port),
-          FREESWITCH_ESL_PASSWORD: 'bench-secret',
-          FREESWITCH_GATEWAY_NAME: 'faxbot',
-          FREESWITCH_MAX_CHANNELS: String(PBX_BENCH.channels),
-        },
-        decidedAt: (jobId, attemptNo) => decided.get(callUuidFor(jobId, attemptNo)),
-        peakCalls: () => sim.peakChannels,
-      }));
-    } finally {
-      await sim.close();
-    }
-  }
-  printPbxCalls(`ESL simulator, FREESWITCH_MAX_CHANNELS=${PBX_BENCH.channels}`, 'simulator sends spandsp::txfaxresult', results);
+    const env = {
+      FAX_BACKEND: 'freeswitch',
+      FREESWITCH_ESL_PORT: String(sim.port),
+      FREESWITCH_ESL_PASSWORD: 'bench-secret',
+      FREESWITCH_GATEWAY_NAME: 'faxbot',
+      FREESWITCH_MAX_CHANNELS: String(PBX_BENCH.channels),
+    };
+    const decidedAt = (jobId: string, attemptNo: number): number | undefined => decided.get(callUuidFor(jobId, attemptNo));
+    return { target: { env, decidedAt, peakCalls: () => sim.peakChannels }, close: () => sim.close() };
+  });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -81,7 +81,7 @@ export interface PbxBenchTarget {
   peakCalls(): number;
 }
 
-export interface PbxBenchResult {
+interface PbxBenchResult {
   dialect: BenchDialect;
   succeeded: number;
   failed: number;
@@ -93,8 +93,28 @@ export interface PbxBenchResult {
   wallS: number;
 }
 
+/** A simulator started for one run, and how to read it. */
+export interface PbxSimRun {
+  target: PbxBenchTarget;
+  close(): Promise<void>;
+}
+
+/** Runs the benchmark on each of BENCH_DIALECTS against a fresh simulator from `start`, then prints one table. */
+export async function benchPbxCalls(what: string, latency: string, start: () => Promise<PbxSimRun>): Promise<void> {
+  const results: PbxBenchResult[] = [];
+  for (const dialect of PBX_BENCH.dialects) {
+    const sim = await start();
+    try {
+      results.push(await runPbxCalls(dialect, sim.target));
+    } finally {
+      await sim.close();
+    }
+  }
+  printPbxCalls(what, latency, results);
+}
+
 /** One run: the service on `dialect` against the simulator `target` describes; every fax one page. */
-export async function runPbxCalls(dialect: BenchDialect, target: PbxBenchTarget): Promise<PbxBenchResult> {
+async function runPbxCalls(dialect: BenchDialect, target: PbxBenchTarget): Promise<PbxBenchResult> {
   const { calls } = PBX_BENCH;
   const dataDir = await mkdtemp(join(tmpdir(), 'faxbot-bench-pbx-'));
   const pdf = await onePagePdf();
@@ -171,7 +191,7 @@ export async function runPbxCalls(dialect: BenchDialect, target: PbxBenchTarget)
 }
 
 /** Prints the runs as one table under a line saying what was measured. */
-export function printPbxCalls(what: string, latency: string, results: readonly PbxBenchResult[]): void {
+function printPbxCalls(what: string, latency: string, results: readonly PbxBenchResult[]): void {
   const { calls, callSeconds, realGs } = PBX_BENCH;
   console.log(`${calls} faxes via POST /fax → ${what}, each call ≈${callSeconds} s, 1-page PDF; ` +
     (realGs ? 'real gs per job' : 'gs stubbed (copies a TIFF real gs made; BENCH_REAL_GS=1 for real conversions)'));

@@ -7,35 +7,19 @@
 // GLOBAL record. Everything else (conversion, the attempt bookkeeping, durable outcomes, reconcile,
 // readiness, waiting while Asterisk is down) is the shared PbxBackend.
 import type { Logger } from '../../log.js';
-import { PbxBackend, type OriginateResult, type PbxCallFollower } from '../pbx/backend.js';
+import { PbxBackend, pbxOutboundFromSettings, type OriginateResult, type PbxBackendOptions, type PbxCallFollower } from '../pbx/backend.js';
 import { pbxFaxConfig, type PbxFaxSettings } from '../pbx/config.js';
 import type { AttemptPlan } from '../pbx/outbound.js';
-import { PbxOutbound } from '../pbx/outbound.js';
-import { FaxSpool } from '../pbx/spool.js';
-import type { AttemptInfo, DispatchJob, Outcome, ReadinessCheck } from '../types.js';
+import type { AttemptInfo, DispatchJob, Outcome } from '../types.js';
 import { AriClient, type AriConnectionState } from './ari-client.js';
 import { AriHttpError, AriUnavailableError } from './ari-errors.js';
 import { CallTracker } from './call-tracker.js';
 import { asteriskConfig, asteriskMissing, type AsteriskConfig, type AsteriskSettings } from './config.js';
 import { buildOriginate, channelIdFor, parseChannelId } from './dialplan-contract.js';
 
-export class AsteriskConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AsteriskConfigError';
-  }
-}
-
-export interface AsteriskBackendOptions {
-  config: AsteriskConfig;
-  pbx: PbxOutbound;
-  log: Logger;
+export interface AsteriskBackendOptions extends PbxBackendOptions<AsteriskConfig> {
   /** For tests: an AriClient built elsewhere. */
   client?: AriClient;
-  /** How long prepare waits for a connection that is being (re)established before giving the attempt back. Default 2 s. */
-  connectWaitMs?: number;
-  /** After an originate whose answer was lost, when to ask Asterisk whether the call exists. Default 30 s. */
-  uncertainCheckMs?: number;
 }
 
 type OriginateParams = ReturnType<typeof buildOriginate>;
@@ -45,10 +29,11 @@ export class AsteriskBackend extends PbxBackend<AriConnectionState, OriginatePar
   readonly client: AriClient;
   protected readonly peerName = 'Asterisk';
   protected readonly linkName = 'ARI';
+  protected readonly checkName = 'asterisk_ari';
   private asteriskVersion: string | null = null;
 
   constructor(private readonly opts: AsteriskBackendOptions) {
-    super({ pbx: opts.pbx, log: opts.log, capacity: opts.config.maxChannels, connectWaitMs: opts.connectWaitMs, uncertainCheckMs: opts.uncertainCheckMs });
+    super(opts);
     const a = opts.config.ari;
     this.client =
       opts.client ??
@@ -137,41 +122,42 @@ export class AsteriskBackend extends PbxBackend<AriConnectionState, OriginatePar
     return refused ? a.refusedRetryMs : a.reconnectMaxMs;
   }
 
-  protected linkCheck(): ReadinessCheck {
-    const s = this.client.state;
-    const where = `${this.opts.config.ari.url} as app "${this.opts.config.ari.app}"`;
-    if (s === 'connected') {
-      return { name: 'asterisk_ari', ok: true, detail: `connected to Asterisk${this.asteriskVersion ? ` ${this.asteriskVersion}` : ''} at ${where}` };
+  protected linkWhere(): string {
+    return `${this.opts.config.ari.url} as app "${this.opts.config.ari.app}"`;
+  }
+
+  protected stateText(state: AriConnectionState): string {
+    switch (state) {
+      case 'connected':
+        return `connected to Asterisk${this.asteriskVersion ? ` ${this.asteriskVersion}` : ''}`;
+      case 'connecting':
+        return 'connecting to Asterisk ARI';
+      case 'disconnected':
+        return 'Asterisk ARI not reachable (reconnecting)';
+      case 'auth_failed':
+        return 'ARI authentication failed';
+      case 'events_unavailable':
+        return 'ARI events unavailable (/ari/events missing)';
+      case 'stopped':
+        return 'ARI client stopped';
     }
-    const e = this.client.lastError;
-    const prefix: Record<AriConnectionState, string> = {
-      connected: '',
-      connecting: 'connecting to Asterisk ARI',
-      disconnected: 'Asterisk ARI not reachable (reconnecting)',
-      auth_failed: 'ARI authentication failed',
-      events_unavailable: 'ARI events unavailable (/ari/events missing)',
-      stopped: 'ARI client stopped',
-    };
-    return { name: 'asterisk_ari', ok: false, detail: `${prefix[this.shownState()]} at ${where}${e ? `: ${e}` : ''}` };
   }
 }
 
-/** Builds the backend from settings; throws AsteriskConfigError naming what is missing or wrong. */
+/** Builds the backend from settings; throws PbxConfigError naming what is missing or wrong. */
 export function createAsteriskBackend(
   s: AsteriskSettings & PbxFaxSettings & { dataDir: string },
   log: Logger,
   tuning: Pick<AsteriskBackendOptions, 'connectWaitMs' | 'uncertainCheckMs'> = {},
 ): AsteriskBackend {
-  const missing = asteriskMissing(s);
-  if (missing.length > 0) throw new AsteriskConfigError(`FAX_BACKEND=sip needs ${missing.join(', ')}`);
   const config = asteriskConfig(s, s.dataDir);
-  let spool: FaxSpool;
-  try {
-    spool = new FaxSpool({ dir: config.spoolDir, pbxDir: config.spoolDirPbx, names: { dir: 'ASTERISK_FAX_DIR', pbxDir: 'ASTERISK_FAX_DIR_PBX' } });
-  } catch (err) {
-    throw new AsteriskConfigError((err as Error).message);
-  }
   const blog = log.child({ backend: 'sip' });
-  const pbx = new PbxOutbound({ fax: pbxFaxConfig(s), spool, log: blog });
+  const pbx = pbxOutboundFromSettings({
+    backend: 'sip',
+    missing: asteriskMissing(s),
+    fax: pbxFaxConfig(s),
+    spool: { dir: config.spoolDir, pbxDir: config.spoolDirPbx, names: { dir: 'ASTERISK_FAX_DIR', pbxDir: 'ASTERISK_FAX_DIR_PBX' } },
+    log: blog,
+  });
   return new AsteriskBackend({ config, pbx, log: blog, ...tuning });
 }

@@ -8,34 +8,19 @@
 // Everything else (conversion, the attempt bookkeeping, durable outcomes, reconcile, readiness, waiting
 // while FreeSWITCH is down) is the shared PbxBackend, as for Asterisk.
 import type { Logger } from '../../log.js';
-import { PbxBackend, type OriginateResult, type PbxCallFollower } from '../pbx/backend.js';
+import { PbxBackend, pbxOutboundFromSettings, type OriginateResult, type PbxBackendOptions, type PbxCallFollower } from '../pbx/backend.js';
 import { pbxFaxConfig, type PbxFaxSettings } from '../pbx/config.js';
-import { PbxOutbound, type AttemptPlan } from '../pbx/outbound.js';
-import { FaxSpool } from '../pbx/spool.js';
-import type { AttemptInfo, DispatchJob, Outcome, ReadinessCheck } from '../types.js';
+import type { AttemptPlan } from '../pbx/outbound.js';
+import type { AttemptInfo, DispatchJob, Outcome } from '../types.js';
 import { FreeswitchCallFollower } from './call-follower.js';
 import { freeswitchConfig, freeswitchMissing, type FreeswitchConfig, type FreeswitchSettings } from './config.js';
 import { EslCommandError, EslConnection, EslTimeoutError, EslUnavailableError, type EslState } from './esl-connection.js';
 import { isUuid } from './esl-event.js';
 import { buildOriginate, callUuidFor, jobUuidFor } from './originate.js';
 
-export class FreeswitchConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'FreeswitchConfigError';
-  }
-}
-
-export interface FreeswitchBackendOptions {
-  config: FreeswitchConfig;
-  pbx: PbxOutbound;
-  log: Logger;
+export interface FreeswitchBackendOptions extends PbxBackendOptions<FreeswitchConfig> {
   /** For tests: an EslConnection built elsewhere. */
   connection?: EslConnection;
-  /** How long prepare waits for a connection that is being (re)established before giving the attempt back. Default 2 s. */
-  connectWaitMs?: number;
-  /** After a bgapi whose reply was lost, when to ask FreeSWITCH whether the call exists. Default 30 s. */
-  uncertainCheckMs?: number;
 }
 
 interface OriginateRequest {
@@ -49,10 +34,11 @@ export class FreeswitchBackend extends PbxBackend<EslState, OriginateRequest> {
   readonly connection: EslConnection;
   protected readonly peerName = 'FreeSWITCH';
   protected readonly linkName = 'the event socket';
+  protected readonly checkName = 'freeswitch_esl';
   private calls: FreeswitchCallFollower | null = null;
 
   constructor(private readonly opts: FreeswitchBackendOptions) {
-    super({ pbx: opts.pbx, log: opts.log, capacity: opts.config.maxChannels, connectWaitMs: opts.connectWaitMs, uncertainCheckMs: opts.uncertainCheckMs });
+    super(opts);
     const e = opts.config.esl;
     this.connection =
       opts.connection ??
@@ -134,48 +120,48 @@ export class FreeswitchBackend extends PbxBackend<EslState, OriginateRequest> {
     return this.connection.state === 'auth_failed' ? e.refusedRetryMs : e.reconnectMaxMs;
   }
 
-  protected linkCheck(): ReadinessCheck {
-    const s = this.connection.state;
-    const e = this.opts.config.esl;
-    const where = `${e.host}:${e.port}`;
-    if (s === 'connected') {
-      const v = this.calls?.version;
-      return { name: 'freeswitch_esl', ok: true, detail: `connected to FreeSWITCH${v ? ` ${v}` : ''} at ${where}` };
+  protected linkWhere(): string {
+    return `${this.opts.config.esl.host}:${this.opts.config.esl.port}`;
+  }
+
+  protected stateText(state: EslState): string {
+    switch (state) {
+      case 'connected': {
+        const v = this.calls?.version;
+        return `connected to FreeSWITCH${v ? ` ${v}` : ''}`;
+      }
+      case 'connecting':
+        return 'connecting to the FreeSWITCH event socket';
+      case 'disconnected':
+        return 'FreeSWITCH event socket not reachable (reconnecting)';
+      case 'auth_failed':
+        return 'ESL authentication failed';
+      case 'stopped':
+        return 'event socket client stopped';
     }
-    const err = this.connection.lastError;
-    const prefix: Record<EslState, string> = {
-      connected: '',
-      connecting: 'connecting to the FreeSWITCH event socket',
-      disconnected: 'FreeSWITCH event socket not reachable (reconnecting)',
-      auth_failed: 'ESL authentication failed',
-      stopped: 'event socket client stopped',
-    };
-    return { name: 'freeswitch_esl', ok: false, detail: `${prefix[this.shownState()]} at ${where}${err ? `: ${err}` : ''}` };
   }
 }
 
-/** Builds the backend from settings; throws FreeswitchConfigError naming what is missing or wrong. */
+/** Builds the backend from settings; throws PbxConfigError naming what is missing or wrong. */
 export function createFreeswitchBackend(
   s: FreeswitchSettings & PbxFaxSettings & { dataDir: string },
   log: Logger,
   tuning: Pick<FreeswitchBackendOptions, 'connectWaitMs' | 'uncertainCheckMs'> = {},
 ): FreeswitchBackend {
-  const missing = freeswitchMissing(s);
-  if (missing.length > 0) throw new FreeswitchConfigError(`FAX_BACKEND=freeswitch needs ${missing.join(', ')}`);
   const config = freeswitchConfig(s, s.dataDir);
-  let spool: FaxSpool;
-  try {
-    spool = new FaxSpool({ dir: config.spoolDir, pbxDir: config.spoolDirPbx, names: { dir: 'FREESWITCH_FAX_DIR', pbxDir: 'FREESWITCH_FAX_DIR_PBX' } });
-  } catch (err) {
-    throw new FreeswitchConfigError((err as Error).message);
-  }
   const blog = log.child({ backend: 'freeswitch' });
-  if (config.esl.password === 'ClueCon') {
-    blog.warn('FREESWITCH_ESL_PASSWORD is FreeSWITCH\'s well-known default; change it in event_socket.conf.xml and here');
-  }
   const fax = pbxFaxConfig(s);
   // FREESWITCH_T38_ENABLE, when set, decides the first rung's T.38 request instead of FAX_T38.
   if (config.t38Request !== undefined) fax.line = { ...fax.line, t38: config.t38Request };
-  const pbx = new PbxOutbound({ fax, spool, log: blog });
+  const pbx = pbxOutboundFromSettings({
+    backend: 'freeswitch',
+    missing: freeswitchMissing(s),
+    fax,
+    spool: { dir: config.spoolDir, pbxDir: config.spoolDirPbx, names: { dir: 'FREESWITCH_FAX_DIR', pbxDir: 'FREESWITCH_FAX_DIR_PBX' } },
+    log: blog,
+  });
+  if (config.esl.password === 'ClueCon') {
+    blog.warn("FREESWITCH_ESL_PASSWORD is FreeSWITCH's well-known default; change it in event_socket.conf.xml and here");
+  }
   return new FreeswitchBackend({ config, pbx, log: blog, ...tuning });
 }

@@ -8,6 +8,7 @@
 // never placed). Never SUCCESS without a fax result seen.
 import type { Logger } from '../../log.js';
 import type { FollowOptions, PbxCallFollower } from '../pbx/backend.js';
+import { CallResync } from '../pbx/resync.js';
 import type { Outcome } from '../types.js';
 import { FaxCallTracker } from './call-tracker.js';
 import type { EslConnection } from './esl-connection.js';
@@ -40,24 +41,16 @@ export class FreeswitchCallFollower implements PbxCallFollower {
   private readonly log: Logger | undefined;
   private readonly timeoutMs: number;
   private readonly goneGraceMs: number;
-  private wasDisconnected = false;
-  /** A resync could not check every call: redo it on the next connect. */
-  private needsResync = false;
+  private readonly resyncer: CallResync<Tracked>;
   /** When FreeSWITCH started (our clock), from its uptime; null until asked. */
   private pbxStartedAt: number | null = null;
   private _version: string | null = null;
   private closed = false;
   private readonly onEvent = (ev: EslEvent): void => this.route(ev);
-  private readonly onDisconnected = (): void => {
-    this.wasDisconnected = true;
-  };
+  private readonly onDisconnected = (): void => this.resyncer.disconnected();
   private readonly onConnected = (): void => {
-    if (this.wasDisconnected || this.needsResync) {
-      this.wasDisconnected = false;
-      void this.resync();
-    } else {
-      void this.refreshStatus().catch(() => undefined);
-    }
+    // A round asks for the status first; without one, ask anyway (readiness shows the version).
+    if (!this.resyncer.connected()) void this.refreshStatus().catch(() => undefined);
   };
 
   constructor(
@@ -68,6 +61,17 @@ export class FreeswitchCallFollower implements PbxCallFollower {
     this.log = opts.logger?.child({ mod: 'esl-calls' });
     this.timeoutMs = opts.timeoutMs ?? 5000;
     this.goneGraceMs = opts.goneGraceMs ?? 250;
+    this.resyncer = new CallResync({
+      calls: this.calls,
+      settled: (t) => t.reported,
+      prepare: () => this.refreshStatus(),
+      one: async (id, t) => {
+        await this.resyncOne(id, t);
+        return true;
+      },
+      peerName: 'FreeSWITCH',
+      log: this.log,
+    });
     conn.on('event', this.onEvent);
     conn.on('disconnected', this.onDisconnected);
     conn.on('connected', this.onConnected);
@@ -122,35 +126,8 @@ export class FreeswitchCallFollower implements PbxCallFollower {
    * following (or settle, when its fax result is already set); gone → settled. Runs by itself after a
    * reconnect. Resolves false when some call could not be checked; it is checked again at the next connect.
    */
-  async resync(only?: readonly string[]): Promise<boolean> {
-    const wanted = only ? new Set(only.map((s) => s.toLowerCase())) : null;
-    const pending = [...this.calls.entries()].filter(([id, t]) => !t.reported && (!wanted || wanted.has(id)));
-    if (pending.length === 0) return true;
-    try {
-      await this.refreshStatus();
-    } catch (err) {
-      this.needsResync = true;
-      this.log?.warn({ err: (err as Error).message }, 'resync: FreeSWITCH cannot be asked now; will retry on the next connect');
-      return false;
-    }
-    let complete = true;
-    // A few at a time: after a restart there may be hundreds of calls to ask about.
-    const queue = [...pending];
-    const worker = async (): Promise<void> => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
-        const [id, t] = next;
-        try {
-          await this.resyncOne(id, t);
-        } catch (err) {
-          complete = false;
-          this.log?.warn({ callUuid: id, err: (err as Error).message }, 'resync of a call failed; will retry');
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker));
-    if (!complete) this.needsResync = true;
-    else if (!only) this.needsResync = false;
-    return complete;
+  resync(only?: readonly string[]): Promise<boolean> {
+    return this.resyncer.run(only?.map((id) => id.toLowerCase()));
   }
 
   private async resyncOne(id: string, t: Tracked): Promise<void> {

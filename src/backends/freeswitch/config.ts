@@ -2,40 +2,15 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { envInt, envNumber, envString } from '../../config/env-types.js';
+import { dialTemplateSetting, plainName, type PbxBackendConfig } from '../pbx/config.js';
 
-const GATEWAY_RE = /^[A-Za-z0-9_.-]{1,64}$/;
-
-const gatewayName = z
-  .string()
-  .optional()
-  .transform((v, ctx) => {
-    if (v === undefined || v.trim() === '') return undefined;
-    const s = v.trim();
-    if (!GATEWAY_RE.test(s)) {
-      ctx.addIssue({ code: 'custom', message: `expected a Sofia gateway name (letters, digits, "_", "-", "."), got "${s}"` });
-      return z.NEVER;
-    }
-    return s;
-  });
-
-const dialTemplate = z
-  .string()
-  .optional()
-  .transform((v, ctx) => {
-    if (v === undefined || v.trim() === '') return undefined;
-    const s = v.trim();
-    if (!s.includes('{number}')) {
-      ctx.addIssue({ code: 'custom', message: `must contain {number}, e.g. sofia/gateway/{gateway}/{number} or sofia/external/{number}@sip.example.net, got "${s}"` });
-      return z.NEVER;
-    }
-    // After the {} block FreeSWITCH splits a dial string on "|" and ","; spaces end the argument.
-    const bare = s.replaceAll('{number}', '').replaceAll('{gateway}', '');
-    if (!/^[A-Za-z0-9_.:@/+=;#-]+$/.test(bare) || !/^[a-z]+\//.test(s)) {
-      ctx.addIssue({ code: 'custom', message: `expected an endpoint/resource without spaces, commas or "|" (e.g. sofia/external/{number}@sip.example.net), got "${s}"` });
-      return z.NEVER;
-    }
-    return s;
-  });
+const dialTemplate = dialTemplateSetting('sofia/gateway/{gateway}/{number} or sofia/external/{number}@sip.example.net', (s) => {
+  // After the {} block FreeSWITCH splits a dial string on "|" and ","; spaces end the argument.
+  const bare = s.replaceAll('{number}', '').replaceAll('{gateway}', '');
+  return !/^[A-Za-z0-9_.:@/+=;#-]+$/.test(bare) || !/^[a-z]+\//.test(s)
+    ? `expected an endpoint/resource without spaces, commas or "|" (e.g. sofia/external/{number}@sip.example.net), got "${s}"`
+    : null;
+});
 
 /** Unset means "as FAX_T38". */
 const optionalBool = z
@@ -63,7 +38,7 @@ export const freeswitchEnvSchema = {
   /** How long a command (api, bgapi) may wait for FreeSWITCH's reply. */
   FREESWITCH_ESL_TIMEOUT_SECONDS: envNumber(5, 0.1, 120),
   /** Sofia gateway of the trunk: calls go to sofia/gateway/<name>/<number>. */
-  FREESWITCH_GATEWAY_NAME: gatewayName,
+  FREESWITCH_GATEWAY_NAME: plainName('a Sofia gateway name'),
   /** Instead of the gateway: a dial string with {number} (and optionally {gateway}), e.g. sofia/external/{number}@sip.example.net. */
   FREESWITCH_DIAL_TEMPLATE: dialTemplate,
   /** Ask for T.38 on the first attempt (fax_enable_t38_request); unset = FAX_T38. The ladder falls back to audio after a protocol failure. */
@@ -96,17 +71,14 @@ export interface FreeswitchSettings {
   FREESWITCH_FAX_DIR_PBX?: string | undefined;
 }
 
-export interface FreeswitchConfig {
+export interface FreeswitchConfig extends PbxBackendConfig {
   esl: { host: string; port: number; password: string; reconnectMaxMs: number; refusedRetryMs: number; timeoutMs: number };
   /** Empty when the dial template does not use {gateway}. */
   gateway: string;
   dialTemplate?: string | undefined;
   /** Overrides FAX_T38 for the first rung of the ladder. */
   t38Request?: boolean | undefined;
-  maxChannels: number;
   originateTimeoutSec: number;
-  spoolDir: string;
-  spoolDirPbx?: string | undefined;
 }
 
 /** Names of settings FAX_BACKEND=freeswitch cannot start without. */

@@ -13,6 +13,7 @@
 import { EventEmitter } from 'node:events';
 import { FreeSwitchClient, FreeSwitchError, FreeSwitchTimeout, type FreeSwitchEventData, type FreeSwitchResponse } from 'esl';
 import type { Logger } from '../../log.js';
+import { waitConnected } from '../pbx/link.js';
 import {
   SUBSCRIBE_COMMAND,
   SUBSCRIBED_EVENTS,
@@ -197,24 +198,11 @@ export class EslConnection extends EventEmitter<EslConnectionEvents> {
 
   /** Resolves once connected and subscribed (at once if it is); rejects after `timeoutMs` or on stop(). */
   whenConnected(timeoutMs: number): Promise<void> {
-    if (this._state === 'connected') return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const onState = (s: EslState): void => {
-        if (s === 'connected') finish();
-        else if (s === 'stopped') finish(new EslUnavailableError('the event socket connection was stopped'));
-      };
-      const timer = setTimeout(
-        () => finish(new EslUnavailableError(`not connected to FreeSWITCH after ${timeoutMs} ms (${this._state}${this._lastError ? `: ${this._lastError}` : ''})`)),
-        timeoutMs,
-      );
-      const finish = (err?: Error): void => {
-        clearTimeout(timer);
-        this.off('state', onState);
-        if (err) reject(err);
-        else resolve();
-      };
-      this.on('state', onState);
-    });
+    return waitConnected(this, timeoutMs, (why) =>
+      why === 'stopped'
+        ? new EslUnavailableError('the event socket connection was stopped')
+        : new EslUnavailableError(`not connected to FreeSWITCH after ${timeoutMs} ms (${this._state}${this._lastError ? `: ${this._lastError}` : ''})`),
+    );
   }
 
   /** Starts connecting; never throws for a FreeSWITCH that is down (state and lastError say so). */

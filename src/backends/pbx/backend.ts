@@ -22,18 +22,33 @@ import {
   type ReadinessCheck,
   type SendAccepted,
 } from '../types.js';
+import type { PbxBackendConfig, PbxFaxConfig } from './config.js';
 import { OutcomeDelivery } from './delivery.js';
-import type { AttemptPlan, PbxOutbound } from './outbound.js';
+import type { PeerLink } from './link.js';
+import { PbxOutbound, type AttemptPlan } from './outbound.js';
+import { FaxSpool, type FaxSpoolOptions } from './spool.js';
 
-/** The connection to the PBX as this layer sees it. Every adapter has these four states, and may have more. */
-export type BaseLinkState = 'connecting' | 'connected' | 'disconnected' | 'stopped';
+/** A PBX backend's settings are missing or wrong: the start-up stops with this message. */
+export class PbxConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PbxConfigError';
+  }
+}
 
-export interface PeerLink<S extends string> {
-  readonly state: S;
-  /** Why the link is not up, in words an admin can act on; never a credential. */
-  readonly lastError: string | null;
-  /** Resolves once connected; rejects after timeoutMs. */
-  whenConnected(timeoutMs: number): Promise<void>;
+/**
+ * The PBX-independent half of a backend, from its settings: throws PbxConfigError naming what is
+ * missing (`FAX_BACKEND=<backend> needs …`) or what is wrong with the spool directories.
+ */
+export function pbxOutboundFromSettings(o: { backend: string; missing: readonly string[]; fax: PbxFaxConfig; spool: FaxSpoolOptions; log: Logger }): PbxOutbound {
+  if (o.missing.length > 0) throw new PbxConfigError(`FAX_BACKEND=${o.backend} needs ${o.missing.join(', ')}`);
+  let spool: FaxSpool;
+  try {
+    spool = new FaxSpool(o.spool);
+  } catch (err) {
+    throw new PbxConfigError((err as Error).message);
+  }
+  return new PbxOutbound({ fax: o.fax, spool, log: o.log });
 }
 
 export interface FollowOptions {
@@ -74,11 +89,10 @@ export type OriginateResult =
   /** No answer in time, or the connection dropped after the request left: the call may exist. */
   | { kind: 'uncertain'; reason: string };
 
-export interface PbxBackendOptions {
+export interface PbxBackendOptions<C extends PbxBackendConfig = PbxBackendConfig> {
+  config: C;
   pbx: PbxOutbound;
   log: Logger;
-  /** Calls in flight at most (per instance). */
-  capacity: number;
   /** How long prepare waits for a link that is being (re)established before giving the attempt back. Default 2 s. */
   connectWaitMs?: number;
   /** After an originate whose answer was lost, when to ask the PBX whether the call exists. Default 30 s. */
@@ -112,7 +126,7 @@ export abstract class PbxBackend<S extends string, P> implements FaxBackend {
   constructor(opts: PbxBackendOptions) {
     this.pbx = opts.pbx;
     this.log = opts.log;
-    this.capacity = opts.capacity;
+    this.capacity = opts.config.maxChannels;
     this.connectWaitMs = opts.connectWaitMs ?? 2000;
     this.uncertainCheckMs = opts.uncertainCheckMs ?? 30_000;
   }
@@ -130,8 +144,12 @@ export abstract class PbxBackend<S extends string, P> implements FaxBackend {
   /** Starts the link (never throws for a PBX that is down); call noteLinkState on each state change. */
   protected abstract openLink(): void;
   protected abstract closeLink(): Promise<void>;
-  /** The link's readiness line. */
-  protected abstract linkCheck(): ReadinessCheck;
+  /** The link's readiness check name, e.g. "asterisk_ari". */
+  protected abstract readonly checkName: string;
+  /** Where the link goes, for readiness (an address; never a credential). */
+  protected abstract linkWhere(): string;
+  /** Readiness wording of a link state; for 'connected', who answered (e.g. "connected to Asterisk 20.20.1"). */
+  protected abstract stateText(state: S): string;
   /** The PBX's id of one attempt's call, known before the call exists (it becomes provider_sid). */
   protected abstract callIdFor(jobId: string, attemptNo: number): string;
   /** Whether a stored provider_sid can be one of this backend's calls. */
@@ -269,10 +287,14 @@ export abstract class PbxBackend<S extends string, P> implements FaxBackend {
     if (state !== 'connecting') this.lastDownState = state;
   }
 
-  /** The state readiness should name: a retry in progress says nothing new, so the last failure's state. */
-  protected shownState(): S {
+  /** The link's readiness line. While a retry is in progress it names why the last try failed (the retry says nothing new). */
+  private linkCheck(): ReadinessCheck {
     const s = this.link.state;
-    return s === 'connecting' && this.lastDownState ? this.lastDownState : s;
+    const where = this.linkWhere();
+    if (s === 'connected') return { name: this.checkName, ok: true, detail: `${this.stateText(s)} at ${where}` };
+    const shown = s === 'connecting' && this.lastDownState ? this.lastDownState : s;
+    const e = this.link.lastError;
+    return { name: this.checkName, ok: false, detail: `${this.stateText(shown)} at ${where}${e ? `: ${e}` : ''}` };
   }
 
   /** How long a job waits before trying again while the PBX is unreachable: short at first, longer as the outage lasts. */

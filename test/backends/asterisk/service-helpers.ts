@@ -2,6 +2,8 @@
 import { startTestApp, waitFor, type TestApp, type TestAppOptions } from '../../helpers/app.js';
 import type { AriSim, RecordedRequest } from '../../sim/ari/index.js';
 
+import { PBX_TEST_ENV } from '../../helpers/fax-jobs.js';
+
 export { attempts, finalJob, getJob, postFax, readiness, type Job } from '../../helpers/fax-jobs.js';
 
 export const ARI_USER = 'faxbot';
@@ -19,15 +21,7 @@ export function sipEnv(sim: AriSim, extra: Record<string, string> = {}): Record<
     ASTERISK_DIAL_TIMEOUT_SECONDS: '30',
     ARI_RECONNECT_MAX_SECONDS: '0.05',
     ARI_REFUSED_RETRY_SECONDS: '0.05',
-    FAX_LOCAL_STATION_ID: '+1 555 000 0001',
-    FAX_HEADER: 'Faxbot test',
-    FAX_CALLER_ID_NUMBER: '+15550000001',
-    FAX_CALLER_ID_NAME: 'Faxbot',
-    FAX_RETRY_BUSY: '1:0',
-    FAX_RETRY_NO_ANSWER: '1:0',
-    FAX_RETRY_CONGESTION: '1:0',
-    FAX_RETRY_PROTOCOL: '1:0',
-    FAX_RETRY_TRANSIENT: '1:0',
+    ...PBX_TEST_ENV,
     ...extra,
   };
 }

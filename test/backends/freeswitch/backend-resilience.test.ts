@@ -7,6 +7,7 @@ import { BackendConfigError, createBackend } from '../../../src/backends/registr
 import { maskedSettings, parseSettings } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/log.js';
 import { startTestApp, waitFor, type TestApp } from '../../helpers/app.js';
+import { expectSentAfterWaiting, expectWaitingUnsent } from '../../helpers/fax-jobs.js';
 import { startEslSim, type EslSim, type EslSimOptions } from '../../sim/esl/index.js';
 import { attempts, callOf, ESL_PASS, finalJob, fsEnv, getJob, originates, postFax, readiness } from './service-helpers.js';
 
@@ -62,10 +63,7 @@ describe('readiness and configuration', () => {
     );
     const job = await postFax(a, '+15552000001', 1);
     // Several attempts are given back meanwhile; the job is never failed and FreeSWITCH is never asked to dial.
-    await waitFor(async () => (await attempts(a, job.id)).filter((x) => x.outcome === 'aborted').length >= 2 || undefined);
-    const waiting = await getJob(a, job.id);
-    assert.ok(waiting.status === 'queued' || waiting.status === 'in_progress', waiting.status);
-    assert.equal(waiting.error, null);
+    await expectWaitingUnsent(a, job.id);
     assert.equal(originates(s).length, 0);
     // Not a reconnect storm: one try per FREESWITCH_ESL_REFUSED_RETRY_SECONDS, one error line per try.
     const elapsed = (Date.now() - t0) / 1000;
@@ -74,8 +72,7 @@ describe('readiness and configuration', () => {
     assert.ok(lines.length >= 1 && lines.length <= s.authFailures, `${lines.length} log lines for ${s.authFailures} refusals`);
     assert.ok(!a.logs.some((l) => l.includes(ESL_PASS) || l.includes('what-freeswitch-has')), 'no password in the logs');
     s.setPassword(ESL_PASS);
-    const done = await finalJob(a, job.id);
-    assert.deepEqual([done.status, done.pages], ['SUCCESS', 1]);
+    await expectSentAfterWaiting(a, job.id, callOf);
     assert.equal(originates(s, job.id).length, 1);
   });
 
@@ -171,16 +168,9 @@ describe('connection trouble mid-call', () => {
     });
     assert.match(down.checks.freeswitch_esl!.detail, /^FreeSWITCH event socket not reachable \(reconnecting\) at 127\.0\.0\.1:\d+: connection closed by FreeSWITCH$/);
     const job = await postFax(a, '+15553000004', 1);
-    await waitFor(async () => (await attempts(a, job.id)).filter((x) => x.outcome === 'aborted').length >= 2 || undefined);
-    const waiting = await getJob(a, job.id);
-    assert.ok(waiting.status === 'queued' || waiting.status === 'in_progress', waiting.status);
-    assert.equal(waiting.error, null);
+    await expectWaitingUnsent(a, job.id);
     s.refuseConnections(false);
-    const done = await finalJob(a, job.id);
-    assert.deepEqual([done.status, done.pages], ['SUCCESS', 1]);
-    const all = await attempts(a, job.id);
-    assert.ok(all.slice(0, -1).every((x) => x.outcome === 'aborted' && x.failure_class === null), 'the attempts while down were given back uncounted');
-    assert.equal(done.provider_sid, callOf(job.id, all.at(-1)!.attempt_no));
+    await expectSentAfterWaiting(a, job.id, callOf);
     assert.equal(originates(s, job.id).length, 1);
   });
 

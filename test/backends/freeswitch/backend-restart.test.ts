@@ -7,8 +7,9 @@ import { after, describe, test } from 'node:test';
 import { createFreeswitchBackend } from '../../../src/backends/freeswitch/backend.js';
 import { startTestApp, waitFor, type TestApp } from '../../helpers/app.js';
 import { createPgDatabase, DIALECTS } from '../../helpers/db.js';
+import { expectTwoAtATime, postInOrder } from '../../helpers/fax-jobs.js';
 import { startEslSim, type EslSim } from '../../sim/esl/index.js';
-import { attempts, callOf, ESL_PASS, finalJob, fsEnv, getJob, originates, postFax, type Job } from './service-helpers.js';
+import { attempts, callOf, ESL_PASS, finalJob, fsEnv, getJob, originates, postFax } from './service-helpers.js';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 after(async () => {
@@ -80,26 +81,14 @@ describe('capacity', () => {
     for (const n of numbers) s.hold(n); // each call stays up until released below
     // One conversion at a time: the calls then start in the order the jobs were claimed.
     const a = await app(s, { FREESWITCH_MAX_CHANNELS: '2', FAX_CONVERT_CONCURRENCY: '1' });
-    const jobs: Job[] = [];
-    for (const n of numbers) {
-      jobs.push(await postFax(a, n, 1));
-      await new Promise((r) => setTimeout(r, 3)); // distinct created_at: the queue is ordered by it
-    }
-    const up = (): string[] => s.channels().map((c) => c.uuid).sort();
-    const status = async (): Promise<string[]> => (await Promise.all(jobs.map((j) => getJob(a, j.id)))).map((j) => j.status);
+    const jobs = await postInOrder(a, numbers);
     // Release one call at a time: each freed channel goes to the next job in line, and only then.
-    const expectUp = [[0, 1], [1, 2], [2, 3], [3, 4], [4]];
-    for (const [round, want] of expectUp.entries()) {
-      const ids = want.map((i) => callOf(jobs[i]!.id)).sort();
-      await waitFor(async () => (JSON.stringify(up()) === JSON.stringify(ids) && want.every((i) => s.isHeld(numbers[i]!))) || undefined, 10_000, `round ${round}: calls ${want.join(',')} up`);
-      const st = await status();
-      for (const [i, x] of st.entries()) {
-        const expected = want.includes(i) ? 'in_progress' : i < want[0]! ? 'SUCCESS' : 'queued';
-        assert.equal(x, expected, `round ${round}, job ${i}`);
-      }
-      s.release(numbers[want[0]!]!);
-      await finalJob(a, jobs[want[0]!]!.id);
-    }
+    await expectTwoAtATime(a, jobs, {
+      up: () => s.channels().map((c) => c.uuid),
+      sidOf: (id) => callOf(id),
+      ready: (i) => s.isHeld(numbers[i]!),
+      release: (i) => s.release(numbers[i]!),
+    });
     assert.equal(s.peakChannels, 2);
     assert.deepEqual(originates(s).map((o) => o.vars.origination_uuid), jobs.map((j) => callOf(j.id)));
   });

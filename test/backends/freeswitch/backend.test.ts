@@ -8,18 +8,12 @@ import { after, before, describe, test } from 'node:test';
 import { jobUuidFor } from '../../../src/backends/freeswitch/originate.js';
 import type { TestApp } from '../../helpers/app.js';
 import { DIALECTS } from '../../helpers/db.js';
+import { expectScenarioEnds, type ScenarioCase } from '../../helpers/fax-jobs.js';
 import { startEslSim, type EslSim, type ScenarioName } from '../../sim/esl/index.js';
-import { attempts, callOf, ESL_PASS, finalJob, originates, postFax, startFsApp, type Job } from './service-helpers.js';
+import { attempts, callOf, ESL_PASS, finalJob, originates, postFax, startFsApp } from './service-helpers.js';
 
-type Attempts = Awaited<ReturnType<typeof attempts>>;
-
-interface Case {
-  name: string;
-  number: string;
+interface Case extends ScenarioCase {
   scenario: ScenarioName;
-  pages?: number;
-  expect: { status: 'SUCCESS' | 'FAILED'; error: string | null; pages: number; attempt: number };
-  check?: (a: Attempts) => void;
 }
 
 const gaveUp = '(gave up after 2 protocol attempts)';
@@ -140,27 +134,12 @@ for (const dialect of DIALECTS) {
       await sim?.close();
     });
 
-    test('every scenario ends with the right status, error, pages and provider_sid', async () => {
-      const posted = new Map<Case, Job>();
-      for (const c of cases) posted.set(c, await postFax(app, c.number, c.pages ?? 2));
-      for (const c of cases) {
-        const id = posted.get(c)!.id;
-        const j = await finalJob(app, id);
-        try {
-          assert.deepEqual(
-            { status: j.status, error: j.error, pages: j.pages, provider_sid: j.provider_sid, backend: j.backend },
-            { status: c.expect.status, error: c.expect.error, pages: c.expect.pages, provider_sid: callOf(id, c.expect.attempt), backend: 'freeswitch' },
-          );
-          const a = await attempts(app, id);
-          assert.equal(a.length, c.expect.attempt);
-          assert.deepEqual(a.map((x) => x.provider_sid), a.map((x) => callOf(id, x.attempt_no)));
-          c.check?.(a);
-          // One originate per attempt, never more.
-          assert.equal(originates(sim, id).length, c.expect.attempt);
-        } catch (err) {
-          throw new Error(`${c.name}: ${(err as Error).message}`);
-        }
-      }
+    test('every scenario ends with the right status, error, pages and provider_sid; one originate per attempt', async () => {
+      await expectScenarioEnds(app, cases, {
+        backend: 'freeswitch',
+        sidOf: callOf,
+        more: (c, id) => assert.equal(originates(sim, id).length, c.expect.attempt),
+      });
     });
 
     test('the originate carried the gateway, our uuids, the ladder, identities, the job and the PBX path of the TIFF', async () => {

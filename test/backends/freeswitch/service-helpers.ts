@@ -3,6 +3,8 @@ import { callUuidFor } from '../../../src/backends/freeswitch/originate.js';
 import { startTestApp, type TestApp, type TestAppOptions } from '../../helpers/app.js';
 import { parseOriginateArgs, type EslSim, type ParsedOriginate } from '../../sim/esl/index.js';
 
+import { PBX_TEST_ENV } from '../../helpers/fax-jobs.js';
+
 export { attempts, finalJob, getJob, postFax, readiness, type Job } from '../../helpers/fax-jobs.js';
 
 export const ESL_PASS = 'sim-esl-secret-4b7d';
@@ -20,15 +22,7 @@ export function fsEnv(sim: EslSim, extra: Record<string, string> = {}): Record<s
     FREESWITCH_ESL_RECONNECT_MAX_SECONDS: '0.05',
     FREESWITCH_ESL_REFUSED_RETRY_SECONDS: '0.05',
     FREESWITCH_ESL_TIMEOUT_SECONDS: '5',
-    FAX_LOCAL_STATION_ID: '+1 555 000 0001',
-    FAX_HEADER: 'Faxbot test',
-    FAX_CALLER_ID_NUMBER: '+15550000001',
-    FAX_CALLER_ID_NAME: 'Faxbot',
-    FAX_RETRY_BUSY: '1:0',
-    FAX_RETRY_NO_ANSWER: '1:0',
-    FAX_RETRY_CONGESTION: '1:0',
-    FAX_RETRY_PROTOCOL: '1:0',
-    FAX_RETRY_TRANSIENT: '1:0',
+    ...PBX_TEST_ENV,
     ...extra,
   };
 }
