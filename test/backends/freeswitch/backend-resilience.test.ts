@@ -174,6 +174,19 @@ describe('connection trouble mid-call', () => {
     assert.equal(originates(s, job.id).length, 1);
   });
 
+  test('a BACKGROUND_JOB that overtakes the bgapi reply (an unknown gateway fails at once) still settles the job', async () => {
+    const s = await sim({ jobBeforeReply: true });
+    const a = await app(s, { FREESWITCH_GATEWAY_NAME: 'nosuchgateway' });
+    const job = await postFax(a, '+15553000006', 1);
+    const done = await finalJob(a, job.id);
+    assert.deepEqual(
+      [done.status, done.error, done.provider_sid],
+      ['FAILED', 'the PBX has no such gateway (check the gateway name setting)', callOf(job.id)],
+    );
+    const [att] = await attempts(a, job.id);
+    assert.deepEqual([att!.failure_class, att!.state], ['permanent', 'ended']);
+  });
+
   test('a bgapi that gets no reply (FreeSWITCH wedged): the call is looked for by its uuid, never dialled again; unknown', async () => {
     const s = await sim();
     const a = await app(s, { FREESWITCH_ESL_TIMEOUT_SECONDS: '0.3' });
