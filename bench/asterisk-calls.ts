@@ -1,185 +1,38 @@
 // Benchmark: 1,000 faxes through the real service (its own process, FAX_BACKEND=sip, POST /fax over HTTP) against the ARI
-// simulator, up to 200 calls in flight. Reports completions, event-to-database latency, peak RSS and wall time.
+// simulator, up to 200 calls in flight. Reports completions, event-to-database latency, peak RSS and wall time
+// (the measuring is bench/lib/pbx-calls.ts, shared with the FreeSWITCH benchmark).
 //
-// Event-to-database latency is measured without polling: the simulator stamps each ChannelDestroyed as it sends it
-// (the event that ends a call), and the service's dispatcher logs "fax sent" right after the settle transaction
-// committed, with pino's millisecond timestamp. Both clocks are this machine's wall clock.
-//
-// This measures call orchestration. By default GHOSTSCRIPT_PATH points at a stub that copies a TIFF real gs made
-// once, because 1,000 real conversions (≈0.1-0.3 s each, one per core) would cap the calls in flight far below
-// 200 on a small machine; conversion has its own figures (bench/pdf-to-tiff.ts). BENCH_REAL_GS=1 uses real gs.
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// The event that decides a call here is its ChannelDestroyed, which the simulator stamps as it sends it.
 import { pathToFileURL } from 'node:url';
-import { PDFDocument, StandardFonts } from 'pdf-lib';
-import { pdfToFaxTiff } from '../src/documents/pdf-to-tiff.js';
-import { createPgDatabase } from '../test/helpers/db.js';
-import { startServiceProcess } from '../test/helpers/process.js';
 import { startAriSim } from '../test/sim/ari/index.js';
-import { multipartBody, peakRssMiB } from './lib/load.js';
-import { fmt, percentile, printTable } from './lib/stats.js';
-
-const KEY = 'bench-admin-key';
-const CALLS = Number(process.env.BENCH_CALLS ?? 1000);
-const CHANNELS = Number(process.env.BENCH_CHANNELS ?? 200);
-/** Real seconds one call lasts (a 1-page fax is ≈12 simulated seconds; the simulator's clock is scaled to fit). */
-const CALL_SECONDS = Number(process.env.BENCH_CALL_SECONDS ?? 10);
-const DIALECTS = (process.env.BENCH_DIALECTS ?? 'sqlite,postgres').split(',').map((d) => d.trim()) as ('sqlite' | 'postgres')[];
-const POST_CONCURRENCY = 16;
-const REAL_GS = process.env.BENCH_REAL_GS === '1';
-
-/** A `gs` that answers --version and writes a prepared TIFF to -sOutputFile=: the conversion without its cost. */
-async function stubGhostscript(dir: string, pdf: Buffer): Promise<string> {
-  const pdfPath = join(dir, 'template.pdf');
-  const tif = join(dir, 'template.tif');
-  await writeFile(pdfPath, pdf);
-  await pdfToFaxTiff(pdfPath, tif, { resolution: 'fine', compression: 'g3', paperSize: 'letter', timeoutMs: 60_000, maxPages: 10 });
-  const script = join(dir, 'gs-stub.sh');
-  await writeFile(script, [
-    '#!/bin/sh',
-    'out=""',
-    'for a in "$@"; do',
-    '  case "$a" in',
-    '    --version) echo "10.00.0"; exit 0 ;;',
-    '    -sOutputFile=*) out="${a#-sOutputFile=}" ;;',
-    '  esac',
-    'done',
-    `exec cp '${tif}' "$out"`,
-    '',
-  ].join('\n'));
-  await chmod(script, 0o755);
-  return script;
-}
-
-async function onePagePdf(): Promise<Buffer> {
-  const doc = await PDFDocument.create();
-  const font = await doc.embedFont(StandardFonts.Helvetica);
-  const page = doc.addPage([612, 792]);
-  page.drawText('Benchmark fax', { x: 72, y: 700, size: 18, font });
-  for (let i = 0; i < 30; i++) page.drawText(`${i}: the quick brown fox jumps over the lazy dog`, { x: 72, y: 670 - i * 16, size: 11, font });
-  return Buffer.from(await doc.save());
-}
-
-interface LogLine {
-  time?: string;
-  msg?: string;
-  jobId?: string;
-  attempt?: number;
-  status?: string;
-}
-
-interface RunResult {
-  dialect: string;
-  succeeded: number;
-  failed: number;
-  p50: number;
-  p99: number;
-  max: number;
-  peakCalls: number;
-  rssMiB: number;
-  wallS: number;
-}
-
-async function runOne(dialect: 'sqlite' | 'postgres'): Promise<RunResult> {
-  const msPerSecond = (CALL_SECONDS * 1000) / 12.2;
-  const sim = await startAriSim({ username: 'faxbot', password: 'bench-secret', msPerSecond, defaultScenario: { kind: 'success', pages: 1 } });
-  const dataDir = await mkdtemp(join(tmpdir(), 'faxbot-bench-ast-'));
-  const pdf = await onePagePdf();
-  const gsPath = REAL_GS ? 'gs' : await stubGhostscript(dataDir, pdf);
-  const pg = dialect === 'postgres' ? await createPgDatabase() : null;
-  const proc = await startServiceProcess({
-    FAX_DATA_DIR: dataDir,
-    API_KEY: KEY,
-    LOG_LEVEL: 'info',
-    FAX_BACKEND: 'sip',
-    ARI_URL: sim.url,
-    ARI_USERNAME: 'faxbot',
-    ARI_PASSWORD: 'bench-secret',
-    ASTERISK_TRUNK_ENDPOINT: 'bench-trunk',
-    ASTERISK_MAX_CHANNELS: String(CHANNELS),
-    FAX_JOB_DEADLINE_MINUTES: '600',
-    GHOSTSCRIPT_PATH: gsPath,
-    ...(pg ? { DATABASE_URL: pg.url, DB_POOL_MAX: '20' } : {}),
-  });
-  try {
-    const t0 = Date.now();
-    // Distinct numbers: the dispatcher never runs two calls to one number at once.
-    let next = 0;
-    const ids: string[] = [];
-    const poster = async (): Promise<void> => {
-      for (let i = next++; i < CALLS; i = next++) {
-        const to = `+1555${String(7_000_000 + i).padStart(7, '0')}`;
-        const form = multipartBody({ to }, { name: 'file', filename: 'a.pdf', type: 'application/pdf', data: pdf });
-        const r = await fetch(`${proc.url}/fax`, { method: 'POST', headers: { 'X-API-Key': KEY, 'Content-Type': form.contentType }, body: form.body });
-        if (r.status !== 202) throw new Error(`POST /fax answered ${r.status}: ${await r.text()}`);
-        ids.push(((await r.json()) as { id: string }).id);
-      }
-    };
-    await Promise.all(Array.from({ length: POST_CONCURRENCY }, poster));
-
-    // Done when the service has logged a final outcome for every job.
-    const finals = new Map<string, LogLine>();
-    let scanned = 0;
-    const deadline = Date.now() + Math.max(600_000, CALLS * 1000);
-    while (finals.size < CALLS) {
-      for (; scanned < proc.output.length; scanned++) {
-        const line = proc.output[scanned]!;
-        if (!line.startsWith('{')) continue;
-        const l = JSON.parse(line) as LogLine;
-        if ((l.msg === 'fax sent' || l.msg === 'fax failed') && l.jobId) finals.set(l.jobId, l);
-      }
-      if (Date.now() > deadline) throw new Error(`only ${finals.size} of ${CALLS} jobs finished`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const wallS = (Date.now() - t0) / 1000;
-    const rssMiB = await peakRssMiB(proc.child.pid!);
-
-    const destroyedAt = new Map<string, number>();
-    for (const { event } of sim.sentEvents) {
-      if (event.type !== 'ChannelDestroyed') continue;
-      const id = String((event.channel as { id: string }).id);
-      destroyedAt.set(id, Date.parse(String(event.timestamp).replace('+0000', 'Z')));
-    }
-    const latencies: number[] = [];
-    let succeeded = 0;
-    for (const id of ids) {
-      const f = finals.get(id)!;
-      if (f.msg === 'fax sent') succeeded++;
-      const destroyed = destroyedAt.get(`faxbot-${id}-${f.attempt ?? 1}`);
-      if (destroyed !== undefined && f.time) latencies.push(Date.parse(f.time) - destroyed);
-    }
-    latencies.sort((a, b) => a - b);
-    return {
-      dialect,
-      succeeded,
-      failed: CALLS - succeeded,
-      p50: percentile(latencies, 50),
-      p99: percentile(latencies, 99),
-      max: latencies.at(-1) ?? NaN,
-      peakCalls: sim.peakChannels,
-      rssMiB,
-      wallS,
-    };
-  } finally {
-    proc.child.kill('SIGTERM');
-    await proc.exited;
-    await sim.close();
-    await rm(dataDir, { recursive: true, force: true });
-    await pg?.drop();
-  }
-}
+import { benchPbxCalls, PBX_BENCH } from './lib/pbx-calls.js';
 
 export async function run(): Promise<void> {
-  const rows: (string | number)[][] = [];
-  for (const dialect of DIALECTS) {
-    const r = await runOne(dialect);
-    rows.push([r.dialect, `${r.succeeded}/${CALLS}`, r.failed, r.peakCalls, fmt(r.p50, 0), fmt(r.p99, 0), fmt(r.max, 0), fmt(r.rssMiB, 0), fmt(r.wallS, 1), fmt(CALLS / r.wallS, 1)]);
-  }
-  console.log(`${CALLS} faxes via POST /fax → ARI simulator, ASTERISK_MAX_CHANNELS=${CHANNELS}, each call ≈${CALL_SECONDS} s, 1-page PDF; ` +
-    (REAL_GS ? 'real gs per job' : 'gs stubbed (copies a TIFF real gs made; BENCH_REAL_GS=1 for real conversions)'));
-  console.log('latency: simulator sends ChannelDestroyed → service has committed the final job row (its log line after the commit)');
-  printTable(['database', 'completed', 'failed', 'peak calls up', 'latency p50 ms', 'p99 ms', 'max ms', 'peak RSS MiB', 'wall s', 'faxes/s'], rows);
+  await benchPbxCalls(`ARI simulator, ASTERISK_MAX_CHANNELS=${PBX_BENCH.channels}`, 'simulator sends ChannelDestroyed', async () => {
+    // A 1-page fax is ≈12.2 simulated seconds.
+    const msPerSecond = (PBX_BENCH.callSeconds * 1000) / 12.2;
+    const sim = await startAriSim({ username: 'faxbot', password: 'bench-secret', msPerSecond, defaultScenario: { kind: 'success', pages: 1 } });
+    let destroyedAt: Map<string, number> | undefined;
+    const env = {
+      FAX_BACKEND: 'sip',
+      ARI_URL: sim.url,
+      ARI_USERNAME: 'faxbot',
+      ARI_PASSWORD: 'bench-secret',
+      ASTERISK_TRUNK_ENDPOINT: 'bench-trunk',
+      ASTERISK_MAX_CHANNELS: String(PBX_BENCH.channels),
+    };
+    const decidedAt = (jobId: string, attemptNo: number): number | undefined => {
+      if (!destroyedAt) {
+        destroyedAt = new Map();
+        for (const { event } of sim.sentEvents) {
+          if (event.type !== 'ChannelDestroyed') continue;
+          destroyedAt.set(String((event.channel as { id: string }).id), Date.parse(String(event.timestamp).replace('+0000', 'Z')));
+        }
+      }
+      return destroyedAt.get(`faxbot-${jobId}-${attemptNo}`);
+    };
+    return { target: { env, decidedAt, peakCalls: () => sim.peakChannels }, close: () => sim.close() };
+  });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

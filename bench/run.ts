@@ -3,6 +3,7 @@
 import { run as api } from './api.js';
 import { run as inbound } from './inbound.js';
 import { run as asteriskCalls } from './asterisk-calls.js';
+import { run as freeswitchCalls } from './freeswitch-calls.js';
 import { run as pdfToTiff } from './pdf-to-tiff.js';
 import { run as tiffToPdf } from './tiff-to-pdf.js';
 
@@ -10,6 +11,7 @@ const benches: Record<string, () => Promise<void>> = {
   api,
   inbound,
   'asterisk-calls': asteriskCalls,
+  'freeswitch-calls': freeswitchCalls,
   'pdf-to-tiff': pdfToTiff,
   'tiff-to-pdf': tiffToPdf,
 };

@@ -1,8 +1,10 @@
 // Builds the outbound backend named by FAX_BACKEND.
 import type { Settings } from '../config/index.js';
 import type { Logger } from '../log.js';
-import { AsteriskConfigError, createAsteriskBackend } from './asterisk/backend.js';
+import { createAsteriskBackend } from './asterisk/backend.js';
 import { createCloudBackend, type CloudBackendDeps } from './cloud/providers.js';
+import { createFreeswitchBackend } from './freeswitch/backend.js';
+import { PbxConfigError } from './pbx/backend.js';
 import { SandboxBackend } from './sandbox/index.js';
 import type { FaxBackend } from './types.js';
 
@@ -22,10 +24,11 @@ export function createBackend(s: Settings, log: Logger, deps?: BackendDeps): Fax
     case 'sandbox':
       return new SandboxBackend({ dataDir: s.dataDir, delayMs: s.SANDBOX_DELAY_SECONDS * 1000, capacity: s.SANDBOX_MAX_CHANNELS, log: log.child({ backend: 'sandbox' }) });
     case 'sip':
+    case 'freeswitch':
       try {
-        return createAsteriskBackend(s, log);
+        return name === 'sip' ? createAsteriskBackend(s, log) : createFreeswitchBackend(s, log);
       } catch (err) {
-        if (err instanceof AsteriskConfigError) throw new BackendConfigError(err.message);
+        if (err instanceof PbxConfigError) throw new BackendConfigError(err.message);
         throw err;
       }
     default: {

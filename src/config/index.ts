@@ -5,6 +5,7 @@ import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { adminEnvSchema } from '../admin/config.js';
 import { asteriskEnvSchema, asteriskSecrets } from '../backends/asterisk/config.js';
+import { freeswitchEnvSchema, freeswitchSecrets } from '../backends/freeswitch/config.js';
 import { cloudEnvSchema, cloudSettingsIssues } from '../backends/cloud/config.js';
 import { manifestEnvSchema } from '../backends/manifest/config.js';
 import { inboundEnvSchema, inboundSecrets } from '../inbound/config.js';
@@ -32,6 +33,7 @@ const shape = {
   ...hotfolderEnvSchema,
   ...pbxFaxEnvSchema,
   ...asteriskEnvSchema,
+  ...freeswitchEnvSchema,
   ...cloudEnvSchema,
   ...adminEnvSchema,
 };
@@ -44,7 +46,16 @@ export type Settings = z.output<typeof settingsSchema> & {
   readonly instanceId: string;
 };
 
-export const secretSettings: ReadonlySet<string> = new Set<string>([...coreSecrets, ...webhookSecrets, ...phaxioSecrets, ...sinchSecrets, ...signalWireSecrets, ...asteriskSecrets, ...inboundSecrets]);
+export const secretSettings: ReadonlySet<string> = new Set<string>([
+  ...coreSecrets,
+  ...webhookSecrets,
+  ...phaxioSecrets,
+  ...sinchSecrets,
+  ...signalWireSecrets,
+  ...asteriskSecrets,
+  ...freeswitchSecrets,
+  ...inboundSecrets,
+]);
 export const settingNames: readonly string[] = Object.keys(shape);
 
 export class ConfigError extends Error {

@@ -15,6 +15,7 @@ import http from 'node:http';
 import https from 'node:https';
 import WebSocket from 'ws';
 import type { Logger } from '../../log.js';
+import { waitConnected } from '../pbx/link.js';
 import { AriHttpError, AriTimeoutError, AriUnavailableError } from './ari-errors.js';
 import {
   parseAriEvent,
@@ -196,22 +197,13 @@ export class AriClient extends EventEmitter<AriClientEvents> {
 
   /** Resolves once the event socket is open (at once if it is); rejects after `timeoutMs` or on stop(). */
   whenConnected(timeoutMs: number): Promise<void> {
-    if (this._state === 'connected') return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const onState = (s: AriConnectionState): void => {
-        if (s === 'connected') finish();
-        else if (s === 'stopped') finish(new AriUnavailableError('ARI client stopped'));
-      };
-      const timer = setTimeout(() => finish(new AriUnavailableError(`ARI event connection not up after ${timeoutMs} ms (${this._state}${this._lastError ? `: ${this._lastError}` : ''})`)), timeoutMs);
-      const finish = (err?: Error): void => {
-        clearTimeout(timer);
-        this.off('state', onState);
-        if (err) reject(err);
-        else resolve();
-      };
-      this.on('state', onState);
-    });
+    return waitConnected(this, timeoutMs, (why) =>
+      why === 'stopped'
+        ? new AriUnavailableError('ARI client stopped')
+        : new AriUnavailableError(`ARI event connection not up after ${timeoutMs} ms (${this._state}${this._lastError ? `: ${this._lastError}` : ''})`),
+    );
   }
+
 
   // ---------------------------------------------------------------- REST
 

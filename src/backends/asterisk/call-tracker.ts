@@ -6,6 +6,8 @@
 // record on the PBX. Deleting it earlier would let a crash turn a sent fax into "nothing was sent".
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../log.js';
+import type { PbxCallFollower } from '../pbx/backend.js';
+import { CallResync } from '../pbx/resync.js';
 import type { Outcome } from '../types.js';
 import type { AriClient } from './ari-client.js';
 import { AriHttpError } from './ari-errors.js';
@@ -31,26 +33,35 @@ interface Tracked {
   reported: boolean;
 }
 
-export class CallTracker extends EventEmitter<CallTrackerEvents> {
+export class CallTracker extends EventEmitter<CallTrackerEvents> implements PbxCallFollower {
   private readonly calls = new Map<string, Tracked>();
   private readonly log: Logger | undefined;
-  private wasDisconnected = false;
-  /** A resync could not check every call (Asterisk unreachable, app not registered yet): redo it on the next connect. */
-  private needsResync = false;
+  /** Asterisk's start time, as the last resync round read it. */
+  private startup: number | null = null;
+  private readonly resyncer: CallResync<Tracked>;
   private readonly onEvent = (ev: AriEvent): void => this.route(ev);
   private readonly onDisconnected = (): void => {
-    this.wasDisconnected = true;
+    this.resyncer.disconnected();
     for (const t of this.calls.values()) t.call.noteEventGap();
   };
   private readonly onConnected = (): void => {
-    if (!this.wasDisconnected && !this.needsResync) return;
-    this.wasDisconnected = false;
-    void this.resync();
+    this.resyncer.connected();
   };
 
   constructor(private readonly client: AriClient, opts: { logger?: Logger } = {}) {
     super();
     this.log = opts.logger?.child({ mod: 'ari-calls' });
+    this.resyncer = new CallResync({
+      calls: this.calls,
+      settled: (t) => t.reported,
+      prepare: async () => {
+        const s = (await this.client.info()).status?.startup_time;
+        this.startup = s ? Date.parse(s) : null;
+      },
+      one: (id, t) => this.resyncOne(id, t, this.startup),
+      peerName: 'Asterisk',
+      log: this.log,
+    });
     client.on('event', this.onEvent);
     client.on('disconnected', this.onDisconnected);
     client.on('connected', this.onConnected);
@@ -74,6 +85,10 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
 
   get(channelId: string): FaxCall | undefined {
     return this.calls.get(channelId)?.call;
+  }
+
+  has(channelId: string): boolean {
+    return this.calls.has(channelId);
   }
 
   get size(): number {
@@ -109,38 +124,8 @@ export class CallTracker extends EventEmitter<CallTrackerEvents> {
    * after a reconnect; the owner calls it after tracking the attempts a previous process left in flight.
    * Resolves false when some call could not be checked; it is then checked again at the next connect.
    */
-  async resync(only?: readonly string[]): Promise<boolean> {
-    const wanted = only ? new Set(only) : null;
-    const pending = [...this.calls.entries()].filter(([id, t]) => !t.reported && (!wanted || wanted.has(id)));
-    if (pending.length === 0) return true;
-    let startup: number | null = null;
-    try {
-      const info = await this.client.info();
-      const s = info.status?.startup_time;
-      startup = s ? Date.parse(s) : null;
-    } catch (err) {
-      this.needsResync = true;
-      this.log?.warn({ err: (err as Error).message }, 'resync: Asterisk info unavailable; will retry on the next reconnect');
-      return false;
-    }
-    let complete = true;
-    // A few at a time: after a restart there may be hundreds of calls to ask about.
-    const queue = [...pending];
-    const worker = async (): Promise<void> => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
-        const [id, t] = next;
-        try {
-          if (!(await this.resyncOne(id, t, startup))) complete = false;
-        } catch (err) {
-          complete = false;
-          this.log?.warn({ channelId: id, err: (err as Error).message }, 'resync of a call failed; will retry on the next reconnect');
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker));
-    if (!complete) this.needsResync = true;
-    else if (!only) this.needsResync = false;
-    return complete;
+  resync(only?: readonly string[]): Promise<boolean> {
+    return this.resyncer.run(only);
   }
 
   /** False when the call is live but its events could not be re-subscribed (our app is not registered yet). */

@@ -1,38 +1,11 @@
 // Asterisk (FAX_BACKEND=sip) settings, keyed by their environment names (a section for src/config), and the backend config built from them.
 import { join } from 'node:path';
-import { z } from 'zod';
 import { envInt, envNumber, envString, envUrl } from '../../config/env-types.js';
+import { dialTemplateSetting, plainName, type PbxBackendConfig } from '../pbx/config.js';
 
-const dialTemplate = z
-  .string()
-  .optional()
-  .transform((v, ctx) => {
-    if (v === undefined || v.trim() === '') return undefined;
-    const s = v.trim();
-    if (!s.includes('{number}')) {
-      ctx.addIssue({ code: 'custom', message: `must contain {number}, e.g. PJSIP/{number}@carrier, got "${s}"` });
-      return z.NEVER;
-    }
-    if (/[,&\s]/.test(s) || !/^[A-Za-z0-9]+\//.test(s)) {
-      ctx.addIssue({ code: 'custom', message: `expected TECH/resource without commas, "&" or spaces (e.g. PJSIP/{number}@carrier), got "${s}"` });
-      return z.NEVER;
-    }
-    return s;
-  });
-
-const name = (what: string) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return undefined;
-      const s = v.trim();
-      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(s)) {
-        ctx.addIssue({ code: 'custom', message: `expected ${what} (letters, digits, "_", "-", "."), got "${s}"` });
-        return z.NEVER;
-      }
-      return s;
-    });
+const dialTemplate = dialTemplateSetting('PJSIP/{number}@carrier', (s) =>
+  /[,&\s]/.test(s) || !/^[A-Za-z0-9]+\//.test(s) ? `expected TECH/resource without commas, "&" or spaces (e.g. PJSIP/{number}@carrier), got "${s}"` : null,
+);
 
 /** Add to the settings sections in src/config/index.ts. */
 export const asteriskEnvSchema = {
@@ -41,13 +14,13 @@ export const asteriskEnvSchema = {
   ARI_USERNAME: envString(),
   ARI_PASSWORD: envString(),
   /** The Stasis application Faxbot registers (originated calls enter it on answer). */
-  ARI_APP: name('an ARI application name').transform((v) => v ?? 'faxbot'),
+  ARI_APP: plainName('an ARI application name').transform((v) => v ?? 'faxbot'),
   /** Longest wait between reconnection tries after Asterisk went away. */
   ARI_RECONNECT_MAX_SECONDS: envNumber(30, 0.01, 3600),
   /** Wait before trying again after Asterisk refused the credentials or has no /ari/events. */
   ARI_REFUSED_RETRY_SECONDS: envNumber(60, 0.01, 3600),
   /** PJSIP endpoint of the trunk: calls go to PJSIP/<number>@<endpoint>. */
-  ASTERISK_TRUNK_ENDPOINT: name('a PJSIP endpoint name'),
+  ASTERISK_TRUNK_ENDPOINT: plainName('a PJSIP endpoint name'),
   /** Instead of the trunk endpoint: a dial string with {number}, e.g. PJSIP/{number}@carrier or PJSIP/carrier/sip:{number}@sip.example.net. */
   ASTERISK_DIAL_TEMPLATE: dialTemplate,
   /** Calls in flight at most (per instance). */
@@ -77,13 +50,10 @@ export interface AsteriskSettings {
   ASTERISK_FAX_DIR_PBX?: string | undefined;
 }
 
-export interface AsteriskConfig {
+export interface AsteriskConfig extends PbxBackendConfig {
   ari: { url: string; username: string; password: string; app: string; reconnectMaxMs: number; refusedRetryMs: number };
   dial: { trunk?: string; template?: string };
-  maxChannels: number;
   dialTimeoutSec: number;
-  spoolDir: string;
-  spoolDirPbx?: string | undefined;
 }
 
 /** Names of settings FAX_BACKEND=sip cannot start without. */

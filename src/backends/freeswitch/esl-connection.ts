@@ -13,6 +13,7 @@
 import { EventEmitter } from 'node:events';
 import { FreeSwitchClient, FreeSwitchError, FreeSwitchTimeout, type FreeSwitchEventData, type FreeSwitchResponse } from 'esl';
 import type { Logger } from '../../log.js';
+import { waitConnected } from '../pbx/link.js';
 import {
   SUBSCRIBE_COMMAND,
   SUBSCRIBED_EVENTS,
@@ -193,6 +194,15 @@ export class EslConnection extends EventEmitter<EslConnectionEvents> {
 
   get connected(): boolean {
     return this._state === 'connected';
+  }
+
+  /** Resolves once connected and subscribed (at once if it is); rejects after `timeoutMs` or on stop(). */
+  whenConnected(timeoutMs: number): Promise<void> {
+    return waitConnected(this, timeoutMs, (why) =>
+      why === 'stopped'
+        ? new EslUnavailableError('the event socket connection was stopped')
+        : new EslUnavailableError(`not connected to FreeSWITCH after ${timeoutMs} ms (${this._state}${this._lastError ? `: ${this._lastError}` : ''})`),
+    );
   }
 
   /** Starts connecting; never throws for a FreeSWITCH that is down (state and lastError say so). */

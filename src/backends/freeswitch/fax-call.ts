@@ -187,7 +187,7 @@ export class FaxCall {
         failureClass: 'protocol',
         error: 'answered, but the fax session never started',
         cause: c.cause,
-        pages: null,
+        pages: 0,
         details: { ...this.baseDetails(), answered: true },
       };
     }
@@ -195,11 +195,11 @@ export class FaxCall {
   }
 }
 
-/** A call that failed before answer: nothing was sent, so a cause we cannot classify is still retryable. */
+/** A call that failed before answer: nothing was sent (0 pages), so a cause we cannot classify is still retryable. */
 function preAnswerFailure(cause: string | null, sip: string | null, details: Record<string, unknown>): Outcome {
   const c = classifyCause(cause, sip);
   const failureClass: FailureClass = c.failureClass === 'unknown' ? 'transient' : c.failureClass;
-  return { ok: false, failureClass, error: c.error, cause: c.cause, pages: null, details };
+  return { ok: false, failureClass, error: c.error, cause: c.cause, pages: 0, details };
 }
 
 /** BACKGROUND_JOB said the originate failed: "-ERR USER_BUSY", "-USAGE: ...", ... */
@@ -210,7 +210,7 @@ function originateFailure(body: string, sip: string | null): Outcome {
       failureClass: 'permanent',
       error: 'FreeSWITCH rejected the originate command (usage error)',
       cause: body.slice(0, 120),
-      pages: null,
+      pages: 0,
       details: { answered: false },
     };
   }
@@ -225,10 +225,10 @@ function appFailure(response: string): Outcome {
     ok: false,
     failureClass: missing ? 'document' : 'protocol',
     error: missing
-      ? 'FreeSWITCH could not read the fax file (check that FREESWITCH_FAX_DIR is the same directory on the PBX)'
+      ? 'FreeSWITCH could not read the fax file (check that FREESWITCH_FAX_DIR_PBX names the spool directory as FreeSWITCH sees it)'
       : `the fax application failed: ${response.slice(0, 120)}`,
     cause: `txfax: ${response.slice(0, 120)}`,
-    pages: null,
+    pages: 0,
     details: { answered: true, appResponse: response.slice(0, 120) },
   };
 }

@@ -131,10 +131,13 @@ export function validateTiffPath(path: string): string {
 }
 
 function dialString(p: OriginateParams): string {
-  if (!GATEWAY_RE.test(p.gateway)) throw new OriginateError(`gateway name "${p.gateway}" may only contain letters, digits, _ . -`);
   if (!NUMBER_RE.test(p.number)) throw new OriginateError('destination must be digits with an optional leading +');
   const tpl = p.dialStringTemplate?.trim() || 'sofia/gateway/{gateway}/{number}';
   if (!tpl.includes('{number}')) throw new OriginateError('dial string template must contain {number}');
+  // A template without {gateway} needs no gateway name.
+  if (tpl.includes('{gateway}') && !GATEWAY_RE.test(p.gateway)) {
+    throw new OriginateError(`gateway name "${p.gateway}" may only contain letters, digits, _ . -`);
+  }
   const s = tpl.replaceAll('{gateway}', p.gateway).replaceAll('{number}', p.number);
   // After the `{}` block FreeSWITCH splits the dial string on "|" (failover) and "," (parallel legs).
   if (!/^[A-Za-z0-9_.:@/+=;#-]+$/.test(s) || s.includes(':_:')) {

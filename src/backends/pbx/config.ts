@@ -12,19 +12,39 @@ const STATION_RE = /^[0-9+ ]{1,20}$/;
 const NUMBER_RE = /^\+?[0-9]{1,20}$/;
 const NAME_RE = /^[A-Za-z0-9 +_.:@/=!#%&()*,;?~-]{1,40}$/;
 
-function matching(re: RegExp, expected: string) {
+/** An optional string setting (empty means unset), trimmed; `problem` names what is wrong with a value, or null. */
+function checkedString(problem: (value: string) => string | null) {
   return z
     .string()
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v.trim() === '') return undefined;
       const s = v.trim();
-      if (!re.test(s)) {
-        ctx.addIssue({ code: 'custom', message: `expected ${expected}, got "${s}"` });
+      const why = problem(s);
+      if (why !== null) {
+        ctx.addIssue({ code: 'custom', message: why });
         return z.NEVER;
       }
       return s;
     });
+}
+
+/** An optional string setting that must match `re`. */
+export function matching(re: RegExp, expected: string) {
+  return checkedString((s) => (re.test(s) ? null : `expected ${expected}, got "${s}"`));
+}
+
+/** A PBX object's name (endpoint, application, gateway): letters, digits, "_", "-", ".". */
+export function plainName(what: string) {
+  return matching(/^[A-Za-z0-9_.-]{1,64}$/, `${what} (letters, digits, "_", "-", ".")`);
+}
+
+/**
+ * An optional dial string template setting: it must contain {number}; `problem` names anything else
+ * the PBX would misread in it (null when it is fine).
+ */
+export function dialTemplateSetting(example: string, problem: (template: string) => string | null) {
+  return checkedString((s) => (s.includes('{number}') ? problem(s) : `must contain {number}, e.g. ${example}, got "${s}"`));
 }
 
 const maxRate = z
@@ -95,6 +115,16 @@ export interface FaxTiffFormat {
   gsPath: string;
   /** Conversions at once. */
   concurrency: number;
+}
+
+/** What every PBX backend's own config has: its capacity and its spool, under both names. */
+export interface PbxBackendConfig {
+  /** Calls in flight at most (per instance). */
+  maxChannels: number;
+  /** Where this service writes the TIFFs. */
+  spoolDir: string;
+  /** The same directory as the PBX sees it, when it differs. */
+  spoolDirPbx?: string | undefined;
 }
 
 /** Everything a PBX backend needs to know about the fax itself, whatever the PBX. */

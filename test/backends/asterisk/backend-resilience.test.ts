@@ -7,6 +7,7 @@ import { BackendConfigError, createBackend } from '../../../src/backends/registr
 import { maskedSettings, parseSettings } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/log.js';
 import { startTestApp, waitFor, type TestApp } from '../../helpers/app.js';
+import { expectSentAfterWaiting, expectWaitingUnsent } from '../../helpers/fax-jobs.js';
 import { startAriSim, type AriSim, type AriSimOptions } from '../../sim/ari/index.js';
 import {
   ARI_PASS, ARI_USER, attempts, channelOf, faxStarted, finalJob, getJob, originates, postFax, readiness, simSaw, sipEnv,
@@ -60,14 +61,10 @@ describe('readiness and configuration', () => {
     assert.ok(!r.checks.asterisk_ari!.detail.includes(ARI_PASS), 'the password is not shown');
     const job = await postFax(a, '+15552000001', 1);
     // Several attempts are given back meanwhile; the job is never failed.
-    await waitFor(async () => (await attempts(a, job.id)).filter((x) => x.outcome === 'aborted').length >= 2 || undefined);
-    const waiting = await getJob(a, job.id);
-    assert.ok(waiting.status === 'queued' || waiting.status === 'in_progress', waiting.status);
-    assert.equal(waiting.error, null);
+    await expectWaitingUnsent(a, job.id);
     assert.equal(originates(s).length, 0);
     s.setCredentials(ARI_USER, ARI_PASS);
-    const done = await finalJob(a, job.id);
-    assert.deepEqual([done.status, done.pages], ['SUCCESS', 1]);
+    await expectSentAfterWaiting(a, job.id, channelOf);
     assert.equal(originates(s, job.id).length, 1);
   });
 
@@ -160,16 +157,9 @@ describe('connection trouble mid-call', () => {
     });
     assert.match(down.checks.asterisk_ari!.detail, /^Asterisk ARI not reachable \(reconnecting\)/);
     const job = await postFax(a, '+15553000004', 1);
-    await waitFor(async () => (await attempts(a, job.id)).filter((x) => x.outcome === 'aborted').length >= 2 || undefined);
-    const waiting = await getJob(a, job.id);
-    assert.ok(waiting.status === 'queued' || waiting.status === 'in_progress', waiting.status);
-    assert.equal(waiting.error, null);
+    await expectWaitingUnsent(a, job.id);
     await s.start();
-    const done = await finalJob(a, job.id);
-    assert.deepEqual([done.status, done.pages], ['SUCCESS', 1]);
-    const all = await attempts(a, job.id);
-    assert.ok(all.slice(0, -1).every((x) => x.outcome === 'aborted' && x.failure_class === null), 'the attempts while down were given back uncounted');
-    assert.equal(done.provider_sid, channelOf(job.id, all.at(-1)!.attempt_no));
+    await expectSentAfterWaiting(a, job.id, channelOf);
     assert.equal(originates(s, job.id).length, 1);
   });
 });

@@ -9,9 +9,10 @@ import { after, describe, test } from 'node:test';
 import { createAsteriskBackend, type AsteriskBackend } from '../../../src/backends/asterisk/backend.js';
 import { startTestApp, waitFor, type TestApp } from '../../helpers/app.js';
 import { createPgDatabase, DIALECTS } from '../../helpers/db.js';
+import { expectTwoAtATime, postInOrder } from '../../helpers/fax-jobs.js';
 import { makePdf } from '../../helpers/docs.js';
 import { startAriSim, type AriSim, type AriSimOptions } from '../../sim/ari/index.js';
-import { ARI_PASS, ARI_USER, channelOf, faxStarted, finalJob, getJob, originates, postFax, simSaw, sipEnv, type Job } from './service-helpers.js';
+import { ARI_PASS, ARI_USER, channelOf, faxStarted, finalJob, originates, postFax, simSaw, sipEnv } from './service-helpers.js';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 after(async () => {
@@ -84,26 +85,9 @@ describe('capacity', () => {
     }
     // One conversion at a time: the calls then start in the order the jobs were claimed.
     const a = await app(s, { ASTERISK_MAX_CHANNELS: '2', FAX_CONVERT_CONCURRENCY: '1' });
-    const jobs: Job[] = [];
-    for (const n of numbers) {
-      jobs.push(await postFax(a, n, 1));
-      await new Promise((r) => setTimeout(r, 3)); // distinct created_at: the queue is ordered by it
-    }
-    const up = (): string[] => s.channels().map((c) => String(c.id)).sort();
-    const status = async (): Promise<string[]> => (await Promise.all(jobs.map((j) => getJob(a, j.id)))).map((j) => j.status);
+    const jobs = await postInOrder(a, numbers);
     // Release one call at a time: each freed channel goes to the next job in line, and only then.
-    const expectUp = [[0, 1], [1, 2], [2, 3], [3, 4], [4]];
-    for (const [round, want] of expectUp.entries()) {
-      const ids = want.map((i) => channelOf(jobs[i]!.id)).sort();
-      await waitFor(async () => JSON.stringify(up()) === JSON.stringify(ids) || undefined, 10_000, `round ${round}: calls ${want.join(',')} up`);
-      const st = await status();
-      for (const [i, x] of st.entries()) {
-        const expected = want.includes(i) ? 'in_progress' : i < want[0]! ? 'SUCCESS' : 'queued';
-        assert.equal(x, expected, `round ${round}, job ${i}`);
-      }
-      s.release(numbers[want[0]!]!);
-      await finalJob(a, jobs[want[0]!]!.id);
-    }
+    await expectTwoAtATime(a, jobs, { up: () => s.channels().map((c) => String(c.id)), sidOf: (id) => channelOf(id), release: (i) => s.release(numbers[i]!) });
     assert.equal(s.peakChannels, 2);
     assert.deepEqual(originates(s).map((r) => r.query.channelId), jobs.map((j) => channelOf(j.id)));
   });

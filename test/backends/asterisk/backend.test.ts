@@ -7,16 +7,12 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TestApp } from '../../helpers/app.js';
 import { DIALECTS } from '../../helpers/db.js';
+import { expectScenarioEnds, type ScenarioCase } from '../../helpers/fax-jobs.js';
 import { startAriSim, type AriSim, type SimScenario } from '../../sim/ari/index.js';
-import { ARI_PASS, ARI_USER, attempts, channelOf, finalJob, originates, postFax, startSipApp, type Job } from './service-helpers.js';
+import { ARI_PASS, ARI_USER, attempts, channelOf, finalJob, originates, postFax, startSipApp } from './service-helpers.js';
 
-interface Case {
-  name: string;
-  number: string;
+interface Case extends ScenarioCase {
   scenario: SimScenario;
-  pages?: number;
-  expect: { status: 'SUCCESS' | 'FAILED'; error: string | null; pages: number; attempt: number };
-  check?: (a: Awaited<ReturnType<typeof attempts>>) => void;
 }
 
 const cases: Case[] = [
@@ -126,24 +122,7 @@ for (const dialect of DIALECTS) {
     });
 
     test('every scenario ends with the right status, error, pages and provider_sid', async () => {
-      const posted = new Map<Case, Job>();
-      for (const c of cases) posted.set(c, await postFax(app, c.number, c.pages ?? 2));
-      for (const c of cases) {
-        const id = posted.get(c)!.id;
-        const j = await finalJob(app, id);
-        try {
-          assert.deepEqual(
-            { status: j.status, error: j.error, pages: j.pages, provider_sid: j.provider_sid, backend: j.backend },
-            { status: c.expect.status, error: c.expect.error, pages: c.expect.pages, provider_sid: channelOf(id, c.expect.attempt), backend: 'sip' },
-          );
-          const a = await attempts(app, id);
-          assert.equal(a.length, c.expect.attempt);
-          assert.deepEqual(a.map((x) => x.provider_sid), a.map((x) => channelOf(id, x.attempt_no)));
-          c.check?.(a);
-        } catch (err) {
-          throw new Error(`${c.name}: ${(err as Error).message}`);
-        }
-      }
+      await expectScenarioEnds(app, cases, { backend: 'sip', sidOf: channelOf });
     });
 
     test('the originate carried the trunk, caller id, the PBX path of the TIFF and the per-job variables', () => {

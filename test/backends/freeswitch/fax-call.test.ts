@@ -71,7 +71,7 @@ test('busy: settled by HANGUP_COMPLETE (BACKGROUND_JOB comes 20 ms later) with t
   assert.equal(f.failureClass, 'busy');
   assert.equal(f.error, 'line busy');
   assert.equal(f.cause, '17 USER_BUSY (SIP 486)');
-  assert.equal(f.pages, null);
+  assert.equal(f.pages, 0, 'nothing was sent');
 });
 
 test('no answer: settled by BACKGROUND_JOB, which came before HANGUP_COMPLETE', () => {

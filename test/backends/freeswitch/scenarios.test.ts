@@ -113,7 +113,7 @@ test('busy, no answer, unallocated, rejected: classes and readable errors, nothi
   assert.match(u.error, /not in service/);
   const r = failed(await rejected.outcome);
   assert.equal(r.failureClass, 'permanent');
-  for (const o of [b, n, u, r]) assert.equal(o.pages, null);
+  for (const o of [b, n, u, r]) assert.equal(o.pages, 0);
 });
 
 test('gateway problems: unknown name (no channel at all), unreachable, down', async () => {

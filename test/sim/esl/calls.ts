@@ -46,6 +46,8 @@ export interface CallHost {
   fire(ev: SimEvent): void;
   /** The next session number (variable_session_id). */
   sessionNo(): number;
+  /** A hold on this number (EslSim.hold): wait for `open`, then call `left`. */
+  gate(number: string): { open: Promise<void>; left: () => void } | null;
 }
 
 export interface OutboundParams {
@@ -267,7 +269,7 @@ export class CallFlows {
       this.hangupComplete(call);
       return;
     }
-    await this.runTxfax(call, p.appArg ?? '', p.vars, s);
+    await this.runTxfax(call, p.appArg ?? '', p.vars, s, p.number);
   }
 
   private cancelBeforeCreate(call: Call, originateDone: (body: string) => void): void {
@@ -275,7 +277,26 @@ export class CallFlows {
     originateDone(`-ERR ${call.killCause ?? 'ORIGINATOR_CANCEL'}\n`);
   }
 
-  private async runTxfax(call: Call, path: string, vars: Record<string, string>, s: Scenario): Promise<void> {
+  /** Waits at a hold on this number until it is released; a restart or close ends the flow. */
+  private async held(call: Call, number: string): Promise<void> {
+    const g = this.host.gate(number);
+    if (!g) return;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => reject(new Aborted());
+        if (call.abort.signal.aborted) return onAbort();
+        call.abort.signal.addEventListener('abort', onAbort, { once: true });
+        void g.open.then(() => {
+          call.abort.signal.removeEventListener('abort', onAbort);
+          resolve();
+        });
+      });
+    } finally {
+      g.left();
+    }
+  }
+
+  private async runTxfax(call: Call, path: string, vars: Record<string, string>, s: Scenario, number: string): Promise<void> {
     const { ch } = call;
     const appUuid = randomUUID();
     ch.set('current_application_data', path);
@@ -420,6 +441,7 @@ export class CallFlows {
       ],
       'spandsp::txfaxnegociateresult',
     );
+    await this.held(call, number);
     if (s.failCode !== undefined) {
       phaseE(s.failCode);
       finish();

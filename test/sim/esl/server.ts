@@ -42,6 +42,8 @@ export interface EslSimOptions {
   spoolDir?: string;
   /** Send each BACKGROUND_JOB before the bgapi's command/reply (a race FreeSWITCH can show). */
   jobBeforeReply?: boolean;
+  /** Called as each event is sent (benchmarks stamp the event that decides a call). */
+  onEvent?: (ev: { name: string; subclass?: string; uuid?: string }) => void;
 }
 
 export interface CommandLogEntry {
@@ -70,8 +72,8 @@ export interface ReceivedFax {
   fileWritten: boolean;
 }
 
-const STATUS_BODY = (upSec: number) =>
-  `UP 0 years, 0 days, 0 hours, ${Math.floor(upSec / 60)} minutes, ${upSec % 60} seconds, 0 milliseconds, 0 microseconds\n` +
+const STATUS_BODY = (upMs: number) =>
+  `UP 0 years, 0 days, ${Math.floor(upMs / 3_600_000)} hours, ${Math.floor(upMs / 60_000) % 60} minutes, ${Math.floor(upMs / 1000) % 60} seconds, ${upMs % 1000} milliseconds, 0 microseconds\n` +
   'FreeSWITCH (Version 1.10.12-release  64bit) is ready\n' +
   '0 session(s) since startup\n0 session(s) - peak 0, last 5min 0 \n0 session(s) per Sec out of max 30, peak 0, last 5min 0 \n' +
   '1000 session(s) max\nmin idle cpu 0.00/99.00\nCurrent Stack Size/Max 240K/8192K\n';
@@ -86,20 +88,27 @@ export class EslSim {
   private nextClient = 1;
   private seq = 400;
   private sessions = 0;
-  private readonly startedAt = Date.now();
+  /** When this FreeSWITCH (re)started: `status` reports the uptime since. */
+  private startedAt = Date.now();
   private down = false;
+  private refusing = false;
+  /** Numbers whose calls wait after fax negotiation until release(); the value: calls waiting there now. */
+  private readonly holds = new Map<string, { waiting: number; open: Promise<void>; release: () => void }>();
   private closed = false;
   readonly coreUuid = randomUUID();
   /** Every command received, in order (auth lines included). */
   readonly commands: CommandLogEntry[] = [];
   /** TCP connections accepted so far. */
   accepted = 0;
+  /** The most channels up at once. */
+  peakChannels = 0;
   /** Wrong passwords received so far. */
   authFailures = 0;
   /** While true, authenticated commands get no reply at all (a wedged FreeSWITCH); events still flow. */
   stalled = false;
   port = 0;
-  readonly opts: Required<Omit<EslSimOptions, 'password' | 'port' | 'defaultScenario'>> & { defaultScenario: Scenario };
+  readonly opts: Required<Omit<EslSimOptions, 'password' | 'port' | 'defaultScenario' | 'onEvent'>> & { defaultScenario: Scenario };
+  private readonly onEvent: EslSimOptions['onEvent'];
   private readonly ctx: SimContext;
   private readonly flows: CallFlows;
 
@@ -117,6 +126,7 @@ export class EslSim {
       defaultScenario: typeof def === 'string' ? SCENARIOS[def] : def,
     };
     this.port = options.port ?? 0;
+    this.onEvent = options.onEvent;
     this.ctx = {
       coreUuid: this.coreUuid,
       hostname: 'faxsim',
@@ -131,6 +141,7 @@ export class EslSim {
       calls: this.calls,
       fire: (ev) => this.fire(ev),
       sessionNo: () => ++this.sessions,
+      gate: (number) => this.gate(number),
     });
     this.server = this.makeServer();
   }
@@ -156,6 +167,40 @@ export class EslSim {
 
   setPassword(pw: string): void {
     this.password = pw;
+  }
+
+  /** Calls to this number stop after fax negotiation (the fax has started) until release(number). */
+  hold(number: string): void {
+    if (this.holds.has(number)) return;
+    let release!: () => void;
+    const open = new Promise<void>((r) => (release = r));
+    this.holds.set(number, { waiting: 0, open, release });
+  }
+
+  release(number: string): void {
+    const h = this.holds.get(number);
+    this.holds.delete(number);
+    h?.release();
+  }
+
+  /** True while a call to this held number waits at the hold (its fax started). */
+  isHeld(number: string): boolean {
+    return (this.holds.get(number)?.waiting ?? 0) > 0;
+  }
+
+  private gate(number: string): { open: Promise<void>; left: () => void } | null {
+    const h = this.holds.get(number);
+    if (!h) return null;
+    h.waiting++;
+    return { open: h.open, left: () => h.waiting-- };
+  }
+
+  /**
+   * While on, every new ESL connection is closed at once (like an ACL refusal) and existing ones stay:
+   * with dropSockets() it keeps this service away while calls go on.
+   */
+  refuseConnections(on: boolean): void {
+    this.refusing = on;
   }
 
   /** Connected sockets right now. */
@@ -200,6 +245,7 @@ export class EslSim {
     if (this.closed) return;
     this.server = this.makeServer();
     await this.listen();
+    this.startedAt = Date.now();
     this.down = false;
   }
 
@@ -231,7 +277,7 @@ export class EslSim {
   }
 
   private onConnection(socket: Socket): void {
-    if (this.down || this.closed) {
+    if (this.down || this.closed || this.refusing) {
       socket.destroy();
       return;
     }
@@ -397,6 +443,11 @@ export class EslSim {
   }
 
   private fire(ev: SimEvent): void {
+    if (ev.name === 'CHANNEL_CREATE') this.peakChannels = Math.max(this.peakChannels, this.channels().length);
+    if (this.onEvent) {
+      const uuid = ev.headers.find(([k]) => k === 'Unique-ID')?.[1];
+      this.onEvent({ name: ev.name, ...(ev.subclass ? { subclass: ev.subclass } : {}), ...(uuid ? { uuid } : {}) });
+    }
     let json: string | null = null;
     let plain: string | null = null;
     for (const c of this.clients.values()) {
@@ -436,7 +487,7 @@ export class EslSim {
     const call = found?.ch.created ? found : undefined;
     switch (name) {
       case 'status':
-        return STATUS_BODY(Math.floor((Date.now() - this.startedAt) / 1000));
+        return STATUS_BODY(Date.now() - this.startedAt);
       case 'version':
         return 'FreeSWITCH Version 1.10.12-release~64bit (-release 64bit)\n';
       case 'uuid_exists':
