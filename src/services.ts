@@ -31,6 +31,8 @@ import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { checkReadiness, type ReadinessReport } from './readiness.js';
 import { pgAdvisoryLock } from './scheduler/pg-lock.js';
+import { FreeswitchBackend } from './backends/freeswitch/backend.js';
+import { attachFreeswitchInbound } from './inbound/freeswitch.js';
 import { WebhookOutbox, enqueueJobStatus } from './webhooks/outbox.js';
 import { Scheduler, localLock } from './scheduler/scheduler.js';
 import { LocalStore } from './storage/local.js';
@@ -204,6 +206,11 @@ export async function startApp(settings: Settings, log: Logger, opts: BuildOptio
     await s.backend.start(s.dispatcher);
     await s.dispatcher.start();
     await s.inbound.start();
+    // FreeSWITCH reports received faxes on the same event socket the backend keeps open.
+    const detachFreeswitchInbound =
+      s.backend instanceof FreeswitchBackend && s.inbound.enabled
+        ? attachFreeswitchInbound(s.backend.connection, (r) => s.inbound.fromFreeswitch(r), log.child({ component: 'inbound' }))
+        : () => undefined;
     await s.hotfolder?.start();
     s.scheduler.start();
     s.webhooks.start();
@@ -220,6 +227,7 @@ export async function startApp(settings: Settings, log: Logger, opts: BuildOptio
         s.admin.tail.closeAll();
         await closeServer(server, 10_000);
         await s.hotfolder?.stop();
+        detachFreeswitchInbound();
         await s.inbound.stop();
         await s.scheduler.stop();
         await s.webhooks.stop();
