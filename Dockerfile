@@ -27,6 +27,7 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY assets ./assets
 COPY manifests ./manifests
+COPY config ./config
 COPY scripts ./scripts
 RUN mkdir -p /faxdata /hotfolder && chown node:node /faxdata /hotfolder
 USER node

@@ -23,6 +23,10 @@ describe('metrics', () => {
     const m = await app.services.apiKeys.create({ name: 'prometheus', scopes: ['metrics:read'] });
     const r = await app.req('/metrics', { key: m.token });
     assert.equal(r.status, 200);
+    // As Prometheus sends it: Authorization: Bearer <key>.
+    const bearer = await app.req('/metrics', { key: null, headers: { Authorization: `Bearer ${m.token}` } });
+    assert.equal(bearer.status, 200);
+    assert.equal((await app.req('/metrics', { key: null, headers: { Authorization: 'Bearer wrong' } })).status, 401);
     assert.match(r.headers.get('content-type') ?? '', /text\/plain/);
   });
 

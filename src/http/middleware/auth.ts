@@ -43,7 +43,10 @@ export function requireScope(deps: AuthDeps, scope: Scope): Middleware<AppState>
 }
 
 async function authenticate(deps: AuthDeps, ctx: AppContext): Promise<Principal> {
-  const header = ctx.get('X-API-Key').trim();
+  // X-API-Key as in the reference; `Authorization: Bearer <key>` too, for clients that can only send that
+  // (Prometheus' scrape configuration, for one).
+  const bearer = /^Bearer\s+(\S+)$/i.exec(ctx.get('Authorization').trim());
+  const header = ctx.get('X-API-Key').trim() || (bearer ? bearer[1]! : '');
   if (header === '') {
     if (!deps.requireKey()) {
       return { keyId: null, name: 'anonymous', scopes: ANONYMOUS_SCOPES, rateLimitPerMinute: deps.defaultRateLimit() };
