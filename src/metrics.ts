@@ -97,8 +97,15 @@ export class Metrics {
         if (e.type !== 'job.retry_scheduled') this.jobsFinished.inc({ backend, status: e.type === 'job.succeeded' ? 'SUCCESS' : 'FAILED' });
         break;
       }
+      case 'inbound.notified':
+        this.webhookDeliveries.inc({ kind: 'inbound', result: 'delivered' });
+        break;
+      case 'inbound.notify_failed':
+        this.webhookDeliveries.inc({ kind: 'inbound', result: 'failed' });
+        break;
       case 'inbound.received':
-        this.inboundReceived.inc({ source: typeof d.source === 'string' ? d.source : 'unknown', status: typeof d.status === 'string' ? d.status : 'unknown' });
+      case 'inbound.failed':
+        this.inboundReceived.inc({ source: typeof d.source === 'string' ? d.source : 'unknown', status: e.type === 'inbound.received' ? 'received' : 'failed' });
         break;
     }
   }

@@ -144,9 +144,18 @@ export async function buildServices(settings: Settings, log: Logger, opts: Build
     }),
     () => s.dispatcher.wake(),
     onStatus,
+    (sec) => s.metrics.conversion.observe({ kind: 'text_to_pdf' }, sec),
   );
   s.scheduler = new Scheduler(log.child({ component: 'scheduler' }), db.dialect === 'postgres' ? pgAdvisoryLock(db) : localLock);
-  s.inbound = new InboundService({ settings: () => s.settings, db, files: store, audit, log, scheduler: s.scheduler });
+  s.inbound = new InboundService({
+    settings: () => s.settings,
+    db,
+    files: store,
+    audit,
+    log,
+    scheduler: s.scheduler,
+    onConverted: (sec) => s.metrics.conversion.observe({ kind: 'tiff_to_pdf' }, sec),
+  });
   s.hotfolder = settings.HOTFOLDER_DIR
     ? new HotFolder(s.submitter, db, audit, log.child({ component: 'hotfolder' }), {
         dir: settings.HOTFOLDER_DIR,
@@ -172,6 +181,7 @@ export async function buildServices(settings: Settings, log: Logger, opts: Build
   // The inbound ingest takes cloud providers' received faxes too (one record per provider fax id).
   s.inboundSink = s.inbound;
   s.metrics = new Metrics(db, () => s.backend);
+  backend.observeConversions?.((sec) => s.metrics.conversion.observe({ kind: 'pdf_to_tiff' }, sec));
   outbox = new WebhookOutbox(db, log.child({ component: 'webhooks' }), {
     secret: () => s.settings.FAX_CALLBACK_SECRET,
     timeoutMs: () => s.settings.FAX_CALLBACK_TIMEOUT_SECONDS * 1000,

@@ -126,4 +126,6 @@ export interface FaxBackend {
   reconcile(attempts: readonly InFlightAttempt[]): Promise<void>;
   /** Optional: ask the peer now for the state of one attempt (admin refresh, polling). */
   refresh?(attempt: InFlightAttempt): Promise<void>;
+  /** Optional (backends that convert documents): hear how long each conversion takes, for metrics. */
+  observeConversions?(fn: (seconds: number) => void): void;
 }

@@ -27,6 +27,8 @@ export interface IngestOptions {
   webhookEnabled: () => boolean;
   /** How long one conversion may hold a record before another instance may take it over. */
   leaseMs?: number;
+  /** Hears how long each TIFF → PDF conversion took (metrics). */
+  onConverted?: (seconds: number) => void;
 }
 
 /** What the document work found. */
@@ -101,6 +103,13 @@ export class InboundIngest {
     private readonly onFinished: (fax: InboundFax) => void = () => undefined,
   ) {
     this.leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+  }
+
+  private async tiffToPdf(bytes: Uint8Array): ReturnType<typeof tiffToPdf> {
+    const t0 = performance.now();
+    const r = await tiffToPdf(bytes);
+    this.opts.onConverted?.((performance.now() - t0) / 1000);
+    return r;
   }
 
   /**
@@ -294,7 +303,7 @@ export class InboundIngest {
       }
       case 'tiff-bytes':
         try {
-          const r = await tiffToPdf(doc.bytes);
+          const r = await this.tiffToPdf(doc.bytes);
           return { kind: 'pdf', pdf: r.pdf, pages: r.pages, archiveFrom: null, tiffBytes: doc.bytes, alreadyArchived: false };
         } catch (err) {
           if (err instanceof TiffError) return this.invalidBytes(row, doc.bytes, '.tif', err.message);
@@ -331,7 +340,7 @@ export class InboundIngest {
       throw new Transient(err.code ?? String(err));
     });
     try {
-      const r = await tiffToPdf(bytes);
+      const r = await this.tiffToPdf(bytes);
       return { kind: 'pdf', pdf: r.pdf, pages: r.pages, archiveFrom: alreadyArchived ? null : from, tiffBytes: null, alreadyArchived };
     } catch (err) {
       if (!(err instanceof TiffError)) throw err;

@@ -29,6 +29,8 @@ export interface InboundServiceDeps {
   audit: Audit;
   log: Logger;
   scheduler: Scheduler;
+  /** Hears how long each TIFF → PDF conversion took (metrics). */
+  onConverted?: (seconds: number) => void;
   /** Replaceable for tests of the webhook worker. */
   fetchImpl?: typeof fetch;
 }
@@ -82,6 +84,7 @@ export class InboundService implements InboundSink {
         maxTiffBytes: Math.floor(s.INBOUND_MAX_TIFF_MB * 1024 * 1024),
         routes: () => this.d.settings().INBOUND_ROUTES,
         webhookEnabled: () => this.d.settings().INBOUND_WEBHOOK_URL !== undefined,
+        onConverted: d.onConverted,
       },
       () => this.notifier.wake(),
     );

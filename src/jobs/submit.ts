@@ -45,6 +45,8 @@ export class FaxSubmitter {
     private readonly opts: () => SubmitOptions,
     private readonly onQueued: () => void,
     private readonly onStatus: StatusHook = async () => undefined,
+    /** Hears how long each text → PDF rendering took (metrics). */
+    private readonly onRendered: (seconds: number) => void = () => undefined,
   ) {}
 
   async submit(req: SubmitRequest): Promise<SubmitResult> {
@@ -140,7 +142,10 @@ export class FaxSubmitter {
         throw new ApiError(415, 'unsupported_media_type', kind.reason);
       case 'text':
         try {
-          return await textToPdf(kind.text, opts.pageSize, opts.maxPages);
+          const t0 = performance.now();
+          const rendered = await textToPdf(kind.text, opts.pageSize, opts.maxPages);
+          this.onRendered((performance.now() - t0) / 1000);
+          return rendered;
         } catch (err) {
           if (err instanceof TooManyPagesError) {
             throw new ApiError(400, 'too_many_pages', `the text renders to more than ${opts.maxPages} pages; at most ${opts.maxPages} can be faxed (FAX_MAX_PAGES)`);

@@ -44,5 +44,9 @@ describe('metrics', () => {
     assert.match(after, /^faxbot_backend_up\{backend="sandbox"\} 1$/m);
     assert.match(after, /^faxbot_queue_depth \d+$/m);
     assert.ok(!after.includes(id), 'no job id may become a label value');
+    assert.ok(value(after, /^faxbot_document_conversion_seconds_count\{kind="text_to_pdf"\}/) === value(before, /^faxbot_document_conversion_seconds_count\{kind="text_to_pdf"\}/), 'a PDF upload renders nothing');
+    await app.req('/fax', { method: 'POST', body: faxForm('+15551230001', 'a text fax') });
+    const later = await (await app.req('/metrics')).text();
+    assert.ok(value(later, /^faxbot_document_conversion_seconds_count\{kind="text_to_pdf"\}/) >= 1);
   });
 });

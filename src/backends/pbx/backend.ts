@@ -108,6 +108,11 @@ interface StoredDetails {
 export abstract class PbxBackend<S extends string, P> implements FaxBackend {
   abstract readonly name: string;
   readonly needsGhostscript = true;
+
+  /** Metrics: how long each PDF → TIFF conversion takes. */
+  observeConversions(fn: (seconds: number) => void): void {
+    this.pbx.converter.onConverted = fn;
+  }
   readonly capacity: number;
   protected readonly log: Logger;
   protected readonly pbx: PbxOutbound;

@@ -51,6 +51,9 @@ export class FaxConverter {
   private readonly waiting: (() => void)[] = [];
   private readonly abort = new AbortController();
 
+  /** Hears how long each Ghostscript conversion took (metrics). */
+  onConverted: ((seconds: number) => void) | null = null;
+
   constructor(readonly format: FaxTiffFormat) {}
 
   /**
@@ -64,7 +67,9 @@ export class FaxConverter {
     await this.slot();
     try {
       if (this.abort.signal.aborted) throw new GhostscriptError('aborted', 'Ghostscript run aborted');
+      const t0 = performance.now();
       const r = await pdfToFaxTiff(pdfPath, outPath, { ...this.format, signal: this.abort.signal });
+      this.onConverted?.((performance.now() - t0) / 1000);
       return { pages: r.pages, bytes: r.bytes, reused: false };
     } catch (err) {
       throw conversionFailure(err);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { startTestApp, waitFor } from '../../helpers/app.js';
 import { startEslSim } from '../../sim/esl/index.js';
-import { ESL_PASS, fsEnv } from './service-helpers.js';
+import { ESL_PASS, fsEnv, postFax } from './service-helpers.js';
 
 describe('FreeSWITCH inbound through the backend connection', () => {
   const cleanups: (() => Promise<unknown>)[] = [];
@@ -36,5 +36,15 @@ describe('FreeSWITCH inbound through the backend connection', () => {
     const pdf = await app.req(`/inbound/${listed.id}/pdf`);
     assert.equal(pdf.status, 200);
     assert.equal(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString(), '%PDF-');
+
+    // An outbound fax on the same service: both conversions and the received fax show in /metrics.
+    const job = await postFax(app, '+15551239999', 1);
+    await waitFor(async () => (await app.services.jobs.get(job.id))?.status === 'SUCCESS', 20_000, 'the outbound fax');
+    const metrics = await (await app.req('/metrics')).text();
+    const count = (re: RegExp) => Number(metrics.split('\n').find((l) => re.test(l))?.split(' ').pop() ?? 0);
+    assert.ok(count(/^faxbot_document_conversion_seconds_count\{kind="tiff_to_pdf"\}/) >= 1);
+    assert.ok(count(/^faxbot_document_conversion_seconds_count\{kind="pdf_to_tiff"\}/) >= 1);
+    assert.ok(count(/^faxbot_inbound_faxes_total\{source="freeswitch",status="received"\}/) >= 1);
+    assert.ok(count(/^faxbot_backend_up\{backend="freeswitch"\}/) === 1);
   });
 });
