@@ -1,7 +1,8 @@
 // Live settings: validates a change (or a reload) exactly like start-up, applies what can change in process, holds the rest for a restart.
 import { isDeepStrictEqual } from 'node:util';
 import { ConfigError, maskedSettings, parseSettings, secretSettings, settingNames, type Settings } from '../config/index.js';
-import { envLine, unrepresentable, writeFileAtomic } from './env-file.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { envLine, unrepresentable } from './env-file.js';
 import { mergeLayers, readLayers, type EnvLayers, type EnvMap } from './settings-source.js';
 import { settingPolicy } from './settings-policy.js';
 import { readEnvFile } from '../config/index.js';

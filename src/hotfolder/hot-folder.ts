@@ -14,7 +14,8 @@ import { sniff } from '../documents/sniff.js';
 import { ApiError } from '../errors.js';
 import type { FaxSubmitter } from '../jobs/submit.js';
 import { maskNumber, type Logger } from '../log.js';
-import { exists, freeName, moveFile, writeFileAtomic } from '../storage/move.js';
+import { exists, freeName, moveFile } from '../storage/move.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { isIgnored, isPdfName, isSidecarName, maskFileName, numberFromName, numberFromSidecar, stem, type Destination } from './naming.js';
 
 export interface HotFolderOptions {

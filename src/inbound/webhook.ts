@@ -3,12 +3,13 @@ import type { Audit } from '../audit/audit.js';
 import type { InboundFax } from '../db/schema.js';
 import type { Logger } from '../log.js';
 import { backoffDelay } from '../util/backoff.js';
-import { SIGNATURE_HEADER, signWebhook } from '../webhooks/signature.js';
+import { postSigned } from '../webhooks/post.js';
+import { PollingWorker } from '../webhooks/worker.js';
+import { presentInbound } from './presenter.js';
+import type { InboundStore } from './store.js';
 
 /** Notifications sent per pass of the delivery loop. */
 const BATCH = 20;
-import { presentInbound } from './presenter.js';
-import type { InboundStore } from './store.js';
 
 export interface NotifierOptions {
   url: () => string | undefined;
@@ -23,8 +24,7 @@ export interface NotifierOptions {
 }
 
 export class InboundNotifier {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private readonly worker: PollingWorker;
   private stopped = true;
 
   constructor(
@@ -33,42 +33,23 @@ export class InboundNotifier {
     private readonly log: Logger,
     private readonly opts: NotifierOptions,
     private readonly fetchImpl: typeof fetch = fetch,
-  ) {}
+  ) {
+    this.worker = new PollingWorker('inbound webhook delivery loop', () => this.deliverDue(), BATCH, opts.pollMs, log);
+  }
 
   start(): void {
     this.stopped = false;
-    this.schedule(0);
+    this.worker.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running?.catch(() => undefined);
+    await this.worker.stop();
   }
 
   /** A record was finished: deliver now rather than at the next poll. */
   wake(): void {
-    if (!this.stopped && !this.running) this.schedule(0);
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.running = this.deliverDue()
-        .then((n) => {
-          this.running = null;
-          // More may be due right away (a batch was full); otherwise wait for the next poll or a wake().
-          this.schedule(n >= BATCH ? 0 : this.opts.pollMs());
-        })
-        .catch((err: unknown) => {
-          this.running = null;
-          this.log.error({ err: String(err) }, 'inbound webhook delivery loop failed; retrying');
-          this.schedule(this.opts.pollMs());
-        });
-    }, ms);
+    this.worker.wake();
   }
 
   /** Delivers every notification that is due (each claimed first, so two instances never send the same one at once). */
@@ -108,7 +89,7 @@ export class InboundNotifier {
     if (!url || !secret) return;
     const attempt = row.notify_attempts + 1;
     const event = row.status === 'received' ? 'inbound.received' : 'inbound.failed';
-    let error: string | null = null;
+    let error: string | null;
     try {
       const link = await this.opts.pdfLink(row);
       const body = JSON.stringify({
@@ -119,26 +100,12 @@ export class InboundNotifier {
         sent_at: new Date().toISOString(),
         fax: presentInbound(row, { mask: false, pdf: link }),
       });
-      const t = Math.floor(Date.now() / 1000);
-      const res = await this.fetchImpl(url, {
-        method: 'POST',
-        headers: {
-          'Content-Type': 'application/json',
-          'User-Agent': 'faxbot-inbound-webhook/1',
-          [SIGNATURE_HEADER]: signWebhook(secret, body, t),
-          'X-Faxbot-Event': event,
-          'X-Faxbot-Event-Id': `${row.id}:${row.status}`,
-        },
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.opts.timeoutMs()),
-      });
-      // Read (and drop) the answer so the connection can be reused.
-      await res.arrayBuffer().catch(() => undefined);
-      if (res.status < 200 || res.status > 299) error = `HTTP ${res.status}`;
+      error = await postSigned(
+        { url, secret, body, event, eventId: `${row.id}:${row.status}`, userAgent: 'faxbot-inbound-webhook/1', timeoutMs: this.opts.timeoutMs() },
+        this.fetchImpl,
+      );
     } catch (err) {
-      const e = err as { name?: string; cause?: { code?: string }; code?: string };
-      error = e.name === 'TimeoutError' ? `no answer within ${this.opts.timeoutMs()} ms` : (e.cause?.code ?? e.code ?? e.name ?? 'request failed');
+      error = err instanceof Error ? err.message : String(err);
     }
     const ts = new Date().toISOString();
     if (error === null) {

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../admin/env-file.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { ConfigError } from '../config/index.js';
 
 const pluginEntry = z.strictObject({

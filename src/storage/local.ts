@@ -1,9 +1,9 @@
 // The artifact store on the local (or shared) file system: documents live under FAX_DATA_DIR, written atomically.
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { syncDir } from '../util/fsync.js';
+import { access, mkdir, open, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 export class LocalStore {
   /** Directories known to exist, so a write does not pay for a mkdir each time. */
@@ -25,37 +25,7 @@ export class LocalStore {
    */
   async put(key: string, bytes: Uint8Array): Promise<string> {
     const dest = this.path(key);
-    const dir = dirname(dest);
-    if (!this.madeDirs.has(dir)) {
-      await mkdir(dir, { recursive: true });
-      this.madeDirs.add(dir);
-    }
-    const tmp = `${dest}.${randomBytes(6).toString('hex')}.tmp`;
-    let fh;
-    try {
-      fh = await open(tmp, 'wx', 0o600);
-    } catch (err) {
-      // The directory may have been removed behind our back (cleanup, an operator): make it again once.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      await mkdir(dir, { recursive: true });
-      fh = await open(tmp, 'wx', 0o600);
-    }
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } catch (err) {
-      await fh.close().catch(() => undefined);
-      await unlink(tmp).catch(() => undefined);
-      throw err;
-    }
-    await fh.close();
-    try {
-      await rename(tmp, dest);
-    } catch (err) {
-      await unlink(tmp).catch(() => undefined);
-      throw err;
-    }
-    await syncDir(dir);
+    await writeFileAtomic(dest, bytes, { mode: 0o600, madeDirs: this.madeDirs });
     return dest;
   }
 

@@ -1,6 +1,6 @@
 // Moving files between directories without ever losing one: rename, or copy + flush + unlink across file systems.
 import { randomBytes } from 'node:crypto';
-import { copyFile, link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { copyFile, link, mkdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { syncDir } from '../util/fsync.js';
 
@@ -57,27 +57,4 @@ export async function freeName(dir: string, name: string, suffix: string): Promi
     if (!(await exists(candidate))) return candidate;
   }
   return join(dir, `${stem}-${suffix}-${randomBytes(4).toString('hex')}${ext}`);
-}
-
-/** Writes a small file atomically (temporary name, flush, rename), replacing any previous version. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o640): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const fh = await open(tmp, 'wx', mode);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (err) {
-    await fh.close().catch(() => undefined);
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  await fh.close();
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  await syncDir(dirname(path));
 }

@@ -7,7 +7,8 @@ import type { Database, FaxJob, WebhookDeliveriesTable } from '../db/schema.js';
 import { presentJob } from '../jobs/presenter.js';
 import type { Logger } from '../log.js';
 import { backoffDelay } from '../util/backoff.js';
-import { SIGNATURE_HEADER, signWebhook } from './signature.js';
+import { postSigned } from './post.js';
+import { PollingWorker } from './worker.js';
 
 export const FAX_STATUS_EVENT = 'fax.status';
 const BATCH = 50;
@@ -53,51 +54,28 @@ export async function enqueueJobStatus(trx: Transaction<Database>, job: FaxJob):
 }
 
 export class WebhookOutbox {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = true;
+  private readonly worker: PollingWorker;
 
   constructor(
     private readonly db: Db,
     private readonly log: Logger,
     private readonly opts: OutboxOptions,
     private readonly fetchImpl: typeof fetch = fetch,
-  ) {}
-
-  start(): void {
-    this.stopped = false;
-    this.schedule(0);
+  ) {
+    this.worker = new PollingWorker('webhook delivery loop', () => this.deliverDue(), BATCH, opts.pollMs, log);
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running?.catch(() => undefined);
+  start(): void {
+    this.worker.start();
+  }
+
+  stop(): Promise<void> {
+    return this.worker.stop();
   }
 
   /** Something was enqueued: deliver now rather than at the next poll. */
   wake(): void {
-    if (!this.stopped && !this.running) this.schedule(0);
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.running = this.deliverDue()
-        .then((n) => {
-          this.running = null;
-          this.schedule(n >= BATCH ? 0 : this.opts.pollMs());
-        })
-        .catch((err: unknown) => {
-          this.running = null;
-          this.log.error({ err: String(err) }, 'webhook delivery loop failed; retrying');
-          this.schedule(this.opts.pollMs());
-        });
-    }, ms);
-    this.timer.unref();
+    this.worker.wake();
   }
 
   /**
@@ -148,39 +126,20 @@ export class WebhookOutbox {
     const secret = this.opts.secret();
     const attempt = row.attempts + 1;
     const eventId = `${row.subject}:${row.seq}`;
-    let error: string | null = null;
-    if (!secret) {
-      error = 'FAX_CALLBACK_SECRET is not set';
-    } else {
-      try {
-        const body = JSON.stringify({
-          event: row.kind,
-          event_id: eventId,
-          sequence: row.seq,
-          attempt,
-          sent_at: new Date().toISOString(),
-          job: JSON.parse(row.payload) as unknown,
-        });
-        const res = await this.fetchImpl(row.url, {
-          method: 'POST',
-          headers: {
-            'Content-Type': 'application/json',
-            'User-Agent': 'faxbot-status-webhook/1',
-            [SIGNATURE_HEADER]: signWebhook(secret, body, Math.floor(Date.now() / 1000)),
-            'X-Faxbot-Event': row.kind,
-            'X-Faxbot-Event-Id': eventId,
-          },
-          body,
-          redirect: 'manual',
-          signal: AbortSignal.timeout(this.opts.timeoutMs()),
-        });
-        await res.arrayBuffer().catch(() => undefined);
-        if (res.status < 200 || res.status > 299) error = `HTTP ${res.status}`;
-      } catch (err) {
-        const e = err as { name?: string; cause?: { code?: string }; code?: string };
-        error = e.name === 'TimeoutError' ? `no answer within ${this.opts.timeoutMs()} ms` : (e.cause?.code ?? e.code ?? e.name ?? 'request failed');
-      }
-    }
+    const body = JSON.stringify({
+      event: row.kind,
+      event_id: eventId,
+      sequence: row.seq,
+      attempt,
+      sent_at: new Date().toISOString(),
+      job: JSON.parse(row.payload) as unknown,
+    });
+    const error = secret
+      ? await postSigned(
+          { url: row.url, secret, body, event: row.kind, eventId, userAgent: 'faxbot-status-webhook/1', timeoutMs: this.opts.timeoutMs() },
+          this.fetchImpl,
+        )
+      : 'FAX_CALLBACK_SECRET is not set';
     const ts = new Date().toISOString();
     const where = this.db.k.updateTable('webhook_deliveries').where('id', '=', row.id);
     if (error === null) {
