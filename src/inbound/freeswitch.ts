@@ -1,30 +1,18 @@
 // FreeSWITCH inbound: a received fax as the ESL side parsed it (spandsp::rxfaxresult or the rx leg's hangup) → the ingest.
 import type { EslConnection } from '../backends/freeswitch/esl-connection.js';
 import type { EslEvent } from '../backends/freeswitch/esl-event.js';
-import { parseInboundFax } from '../backends/freeswitch/inbound.js';
+import { parseInboundFax, type InboundFax } from '../backends/freeswitch/inbound.js';
 import { maskNumber, type Logger } from '../log.js';
 import type { PathRefusal, SpoolPaths } from './spool-paths.js';
 import type { InboundIngest } from './ingest.js';
 import type { InboundDocument, IngestResult } from './types.js';
 
 /**
- * What the ESL parser (src/backends/freeswitch/inbound.ts `parseInboundFax`) yields; its `InboundFax`
- * has these fields (and more), so it can be passed as it is.
+ * The part of the ESL parser's `InboundFax` (src/backends/freeswitch/inbound.ts `parseInboundFax`) that the
+ * ingest reads, so a parsed fax can be passed as it is; `resultCode` may be left out.
  */
-export interface FreeswitchRxResult {
-  /** The receiving channel's Unique-ID: the idempotency key. */
-  uuid: string;
-  /** The TIFF path as FreeSWITCH sees it (variable_fax_filename); may not exist when no page arrived. */
-  filename: string | null;
-  toNumber: string | null;
-  fromNumber: string | null;
-  success: boolean;
-  /** Pages received. */
-  pages: number;
-  resultCode?: number | null;
-  resultText: string | null;
-  remoteStationId: string | null;
-}
+export type FreeswitchRxResult = Pick<InboundFax, 'uuid' | 'filename' | 'toNumber' | 'fromNumber' | 'success' | 'pages' | 'resultText' | 'remoteStationId'>
+  & Partial<Pick<InboundFax, 'resultCode'>>;
 
 export interface FreeswitchInboundDeps {
   ingest: InboundIngest;

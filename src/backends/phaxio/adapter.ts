@@ -1,42 +1,19 @@
 // Phaxio behind the shared cloud backend: send (upload or content_url), status, lost-send lookup, per-attempt callback URL.
 import type { CloudSendInput, ProviderAdapter } from '../cloud/backend.js';
+import { DocumentModeAdapter, taggedSendRequest, type DocumentModeAdapterOptions } from '../cloud/document-mode-adapter.js';
 import type { CloudStatus, Existing } from '../cloud/status.js';
 import type { PhaxioClient } from './client.js';
 import { mapPhaxioFax } from './status.js';
 import type { PhaxioFax } from './types.js';
 
-export interface PhaxioAdapterOptions {
-  client: PhaxioClient;
-  baseUrl: string;
-  documentMode: 'url' | 'upload';
-  missing: readonly string[];
-  /** PUBLIC_API_URL without a trailing slash. */
-  publicBase: string;
-}
+export type PhaxioAdapterOptions = DocumentModeAdapterOptions<PhaxioClient>;
 
-export class PhaxioAdapter implements ProviderAdapter<PhaxioFax> {
+export class PhaxioAdapter extends DocumentModeAdapter<PhaxioAdapterOptions> implements ProviderAdapter<PhaxioFax> {
   readonly name = 'phaxio';
   readonly label = 'Phaxio';
-  readonly canPoll = true;
-  readonly client: PhaxioClient;
-  readonly documentMode: 'url' | 'upload';
-  readonly missing: readonly string[];
-
-  constructor(private readonly o: PhaxioAdapterOptions) {
-    this.client = o.client;
-    this.documentMode = o.documentMode;
-    this.missing = o.missing;
-  }
-
-  describe(): string {
-    return `${hostOf(this.o.baseUrl)}, documents by ${this.documentMode}`;
-  }
 
   async send(i: CloudSendInput): Promise<{ providerSid: string; status: CloudStatus | null }> {
-    const r = await this.client.sendFax({
-      jobId: i.jobId, attempt: i.attemptNo, to: i.to, document: 'url' in i.document ? { url: i.document.url } : { pdf: i.document.pdf },
-      ...(i.callbackUrl ? { callbackUrl: i.callbackUrl } : {}),
-    });
+    const r = await this.client.sendFax(taggedSendRequest(i));
     return { providerSid: r.providerSid, status: null };
   }
 
@@ -58,10 +35,5 @@ export class PhaxioAdapter implements ProviderAdapter<PhaxioFax> {
   }
 }
 
-export function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return '(invalid URL)';
-  }
-}
+// Where hostOf lived before it moved to the shared cloud layer; the SignalWire adapter still imports it from here.
+export { hostOf } from '../cloud/document-mode-adapter.js';

@@ -1,6 +1,7 @@
 // Phaxio webhooks: parse status and received-fax callbacks, and verify X-Phaxio-Signature over the exact bytes received.
 import { BodyParseError, field, parseCallbackBody, type FormField, type FormFile } from '../cloud/body.js';
 import { hmac, safeEqual, sha1Hex, type VerifyResult } from '../cloud/crypto.js';
+import { flattenedFields, jsonField } from '../cloud/form-object.js';
 import { pageCount, type CloudStatus } from '../cloud/status.js';
 import { readTags } from '../cloud/tags.js';
 import { mapPhaxioFax } from './status.js';
@@ -36,19 +37,9 @@ export type PhaxioCallback =
 
 /** Builds the fax object: the v2.1 `fax` JSON string, or legacy `fax[field]` form fields. */
 function faxFromFields(fields: readonly FormField[]): unknown {
-  const json = field(fields, 'fax');
-  if (json !== undefined) {
-    try {
-      return JSON.parse(json) as unknown;
-    } catch {
-      throw new BodyParseError('Phaxio callback: the fax field is not JSON');
-    }
-  }
-  const legacy: Record<string, unknown> = {};
-  for (const f of fields) {
-    const m = /^fax\[([a-z_]+)\]$/.exec(f.name);
-    if (m && m[1] !== undefined) legacy[m[1]] = f.value;
-  }
+  const json = jsonField(fields, 'fax', 'Phaxio callback');
+  if (json !== undefined) return json;
+  const legacy = flattenedFields(fields, /^fax\[([a-z_]+)\]$/);
   if (Object.keys(legacy).length === 0) throw new BodyParseError('Phaxio callback: no fax object');
   return legacy;
 }

@@ -1,44 +1,22 @@
 // Sinch Fax v3 behind the shared cloud backend: send (JSON upload or contentUrl), status, lost-send lookup, callback URL.
 import type { CloudSendInput, ProviderAdapter } from '../cloud/backend.js';
+import { DocumentModeAdapter, taggedSendRequest, type DocumentModeAdapterOptions } from '../cloud/document-mode-adapter.js';
 import type { CloudStatus, Existing } from '../cloud/status.js';
-import { hostOf } from '../phaxio/adapter.js';
 import type { SinchClient } from './client.js';
 import { mapSinchFax } from './status.js';
 import type { SinchFax } from './types.js';
 
-export interface SinchAdapterOptions {
-  client: SinchClient;
-  baseUrl: string;
-  documentMode: 'url' | 'upload';
-  missing: readonly string[];
-  publicBase: string;
+export interface SinchAdapterOptions extends DocumentModeAdapterOptions<SinchClient> {
   /** SINCH_INBOUND_BASIC_USER / _PASS: put into our callback URLs, since Sinch signs nothing and sends these as Basic auth. */
   basic?: { user: string; pass: string } | undefined;
 }
 
-export class SinchAdapter implements ProviderAdapter<SinchFax> {
+export class SinchAdapter extends DocumentModeAdapter<SinchAdapterOptions> implements ProviderAdapter<SinchFax> {
   readonly name = 'sinch';
   readonly label = 'Sinch';
-  readonly canPoll = true;
-  readonly client: SinchClient;
-  readonly documentMode: 'url' | 'upload';
-  readonly missing: readonly string[];
-
-  constructor(private readonly o: SinchAdapterOptions) {
-    this.client = o.client;
-    this.documentMode = o.documentMode;
-    this.missing = o.missing;
-  }
-
-  describe(): string {
-    return `${hostOf(this.o.baseUrl)}, documents by ${this.documentMode}`;
-  }
 
   async send(i: CloudSendInput): Promise<{ providerSid: string; status: CloudStatus | null }> {
-    const r = await this.client.sendFax({
-      jobId: i.jobId, attempt: i.attemptNo, to: i.to, document: 'url' in i.document ? { url: i.document.url } : { pdf: i.document.pdf },
-      ...(i.callbackUrl ? { callbackUrl: i.callbackUrl } : {}),
-    });
+    const r = await this.client.sendFax(taggedSendRequest(i));
     const status = mapSinchFax(r.fax);
     return { providerSid: r.providerSid, status: status.state === 'final' ? status : null };
   }

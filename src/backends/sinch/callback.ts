@@ -1,6 +1,7 @@
 // Sinch Fax webhooks (FAX_COMPLETED, INCOMING_FAX) in JSON or multipart, and their verification: Basic and/or an HMAC.
 import { BodyParseError, field, parseCallbackBody, type CallbackBody, type FormField } from '../cloud/body.js';
 import { checkBasicAuth, hmac, safeEqual, type VerifyResult } from '../cloud/crypto.js';
+import { flattenedFields, jsonField } from '../cloud/form-object.js';
 import { pageCount, type CloudStatus } from '../cloud/status.js';
 import { readTags } from '../cloud/tags.js';
 import { mapSinchFax } from './status.js';
@@ -36,20 +37,9 @@ export type SinchCallback =
 
 /** Multipart events carry the fax as a JSON string field, or flattened as fax[name] / fax.name fields. */
 function faxFromFields(fields: readonly FormField[]): unknown {
-  const json = field(fields, 'fax');
-  if (json !== undefined) {
-    try {
-      return JSON.parse(json) as unknown;
-    } catch {
-      throw new BodyParseError('Sinch callback: the fax field is not JSON');
-    }
-  }
-  const flat: Record<string, unknown> = {};
-  for (const f of fields) {
-    const m = /^fax(?:\[([A-Za-z_]+)\]|\.([A-Za-z_]+))$/.exec(f.name);
-    const key = m?.[1] ?? m?.[2];
-    if (key) flat[key] = f.value;
-  }
+  const json = jsonField(fields, 'fax', 'Sinch callback');
+  if (json !== undefined) return json;
+  const flat = flattenedFields(fields, /^fax(?:\[([A-Za-z_]+)\]|\.([A-Za-z_]+))$/);
   // Some deliveries flatten the fax object itself into the top-level fields.
   if (Object.keys(flat).length === 0 && field(fields, 'id') !== undefined) {
     for (const f of fields) if (f.name !== 'file') flat[f.name] = f.value;

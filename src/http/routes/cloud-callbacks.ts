@@ -4,29 +4,20 @@
 // that cannot be authenticated (verification off or not configured) is only a hint: the provider's
 // API is asked for the fax's status instead of believing the body.
 import { z } from 'zod';
-import type { Audit } from '../../audit/audit.js';
-import { BodyParseError } from '../../backends/cloud/body.js';
 import { ProviderError } from '../../backends/cloud/http.js';
-import type { CloudProviders } from '../../backends/cloud/providers.js';
 import type { CloudStatus } from '../../backends/cloud/status.js';
-import { parsePhaxioCallbackBody, verifyPhaxioCallback } from '../../backends/phaxio/callback.js';
-import { parseSignalWireCallbackBody, signatureFromHeaders, verifySignalWireCallback } from '../../backends/signalwire/callback.js';
-import { signalWireSigningKeys } from '../../backends/signalwire/config.js';
-import { parseSinchCallbackBody, SINCH_SIGNATURE_HEADER, verifySinchCallback } from '../../backends/sinch/callback.js';
-import type { Settings } from '../../config/index.js';
 import { ApiError } from '../../errors.js';
 import type { ApplyResult, CallbackApplier, StatusReport } from '../../jobs/cloud-callbacks.js';
 import type { AppContext } from '../middleware/auth.js';
 import type { Routes } from '../route.js';
 import { ErrorBody } from '../schemas.js';
-import { CALLBACK_MAX_BYTES, malformed, providerUnavailable, refuse, signedUrl } from './cloud-verify.js';
+import {
+  CALLBACK_MAX_BYTES, parsedOrMalformed, providerUnavailable, REFUSAL_ANSWERS, refuse, signedUrl, verifiedPhaxio, verifiedSignalWire, verifiedSinch,
+  type VerifyDeps,
+} from './cloud-verify.js';
 
-export interface CloudCallbackDeps {
-  settings: () => Settings;
-  publicBase: () => string;
-  cloud: CloudProviders;
+export interface CloudCallbackDeps extends VerifyDeps {
   applier: CallbackApplier;
-  audit: Audit;
 }
 
 const Ack = z.object({ status: z.literal('ok'), result: z.enum(['settled', 'progress', 'ignored']) });
@@ -37,9 +28,7 @@ const CallbackQuery = z.object({
 
 const answers = {
   200: { description: 'Accepted (also for unknown, replayed or stale callbacks, which change nothing and are audited)', schema: Ack },
-  400: { description: 'Malformed body', schema: ErrorBody },
-  401: { description: 'Signature or credentials missing', schema: ErrorBody },
-  403: { description: 'Signature or credentials wrong', schema: ErrorBody },
+  ...REFUSAL_ANSWERS,
   500: { description: 'Verification is on but not configured', schema: ErrorBody },
   503: { description: 'The provider could not be asked to confirm an unauthenticated callback', schema: ErrorBody },
 };
@@ -78,26 +67,8 @@ export function cloudCallbackRoutes(routes: Routes, d: CloudCallbackDeps): void 
     body: { kind: 'raw', contentTypes: ['multipart/form-data', 'application/x-www-form-urlencoded'], maxBytes: CALLBACK_MAX_BYTES, description: 'Phaxio webhook form' },
     responses: answers,
     handler: async (ctx, { query, raw }) => {
-      const s = d.settings();
-      const body = raw ?? Buffer.alloc(0);
-      const contentType = ctx.get('Content-Type') || undefined;
-      let verifiedBy = 'unverified';
-      if (s.PHAXIO_VERIFY_SIGNATURE) {
-        const v = verifyPhaxioCallback({
-          url: signedUrl(d.publicBase(), ctx), rawBody: body, contentType, signature: ctx.get('X-Phaxio-Signature') || undefined,
-          ...(s.PHAXIO_CALLBACK_TOKEN ? { callbackToken: s.PHAXIO_CALLBACK_TOKEN } : {}),
-          ...(s.PHAXIO_API_SECRET ? { apiSecret: s.PHAXIO_API_SECRET } : {}),
-        });
-        if (!v.ok) return refuse(d.audit, ctx, 'phaxio', v.reason);
-        verifiedBy = v.scheme;
-      }
-      let cb;
-      try {
-        cb = parsePhaxioCallbackBody(body, contentType);
-      } catch (err) {
-        if (err instanceof BodyParseError) return malformed(d.audit, ctx, 'phaxio', err.message);
-        throw err;
-      }
+      const { cb, scheme } = await verifiedPhaxio(ctx, raw, d, { inbound: false });
+      const verifiedBy = scheme ?? 'unverified';
       if (cb.kind !== 'status') {
         await d.audit.record({ type: 'callback.ignored', actor: 'phaxio', data: { reason: 'received_fax_on_status_route' } });
         return ack(ctx, { applied: 'ignored', reason: 'unattributable', jobId: null });
@@ -130,35 +101,17 @@ export function cloudCallbackRoutes(routes: Routes, d: CloudCallbackDeps): void 
     body: { kind: 'raw', contentTypes: ['application/json', 'multipart/form-data'], maxBytes: CALLBACK_MAX_BYTES, description: 'Sinch fax event' },
     responses: answers,
     handler: async (ctx, { query, raw }) => {
-      const s = d.settings();
-      const body = raw ?? Buffer.alloc(0);
       const sinch = d.cloud.sinch;
-      const v = verifySinchCallback({
-        rawBody: body, authorization: ctx.get('Authorization') || undefined, signature: ctx.get(SINCH_SIGNATURE_HEADER) || undefined,
-        ...(s.SINCH_INBOUND_BASIC_USER ? { basicUser: s.SINCH_INBOUND_BASIC_USER } : {}),
-        ...(s.SINCH_INBOUND_BASIC_PASS ? { basicPass: s.SINCH_INBOUND_BASIC_PASS } : {}),
-        ...(s.SINCH_INBOUND_HMAC_SECRET ? { hmacSecret: s.SINCH_INBOUND_HMAC_SECRET } : {}),
-      });
-      let hint = false;
-      if (!v.ok) {
-        // Sinch signs nothing by default: without a guard, the API is asked instead (only if we can ask it).
-        if (v.reason !== 'not_configured' || sinch.missing.length > 0) return refuse(d.audit, ctx, 'sinch', v.reason);
-        hint = true;
-      }
-      let cb;
-      try {
-        cb = parseSinchCallbackBody(body, ctx.get('Content-Type') || undefined);
-      } catch (err) {
-        if (err instanceof BodyParseError) return malformed(d.audit, ctx, 'sinch', err.message);
-        throw err;
-      }
+      const { cb, scheme } = await verifiedSinch(ctx, raw, d);
+      // Sinch signs nothing by default: without a guard, the API is asked instead (verifiedSinch refused it if we cannot ask).
+      const hint = scheme === null;
       if (cb.kind !== 'status') {
         await d.audit.record({ type: 'callback.ignored', actor: 'sinch', data: { reason: 'incoming_fax_on_status_route' } });
         return ack(ctx, { applied: 'ignored', reason: 'unattributable', jobId: null });
       }
       await apply(d, ctx, {
         provider: 'sinch', providerSid: cb.providerSid, jobId: cb.jobId ?? query.job_id ?? null, attempt: cb.attempt ?? attemptOf(query),
-        status: cb.status, verifiedBy: hint ? 'refetched' : v.ok ? v.scheme : 'unverified',
+        status: cb.status, verifiedBy: scheme ?? 'refetched',
         ...(hint ? { refetch: (c: { providerSid: string }) => sinch.getStatus(c.providerSid) } : {}),
       }, 'Sinch');
     },
@@ -177,24 +130,12 @@ export function cloudCallbackRoutes(routes: Routes, d: CloudCallbackDeps): void 
     body: { kind: 'raw', contentTypes: ['application/x-www-form-urlencoded'], maxBytes: CALLBACK_MAX_BYTES, description: 'SignalWire status parameters' },
     responses: answers,
     handler: async (ctx, { raw }) => {
-      const s = d.settings();
-      const body = raw ?? Buffer.alloc(0);
-      const url = signedUrl(d.publicBase(), ctx);
-      const contentType = ctx.get('Content-Type') || undefined;
-      const v = verifySignalWireCallback({ url, rawBody: body, contentType, signature: signatureFromHeaders(ctx.headers), keys: signalWireSigningKeys(s) });
-      if (!v.ok) return refuse(d.audit, ctx, 'signalwire', v.reason);
-      let cb;
-      try {
-        cb = parseSignalWireCallbackBody(body, contentType, url);
-      } catch (err) {
-        if (err instanceof BodyParseError) return malformed(d.audit, ctx, 'signalwire', err.message);
-        throw err;
-      }
+      const { cb, scheme } = await verifiedSignalWire(ctx, raw, d);
       if (cb.kind !== 'status') {
         await d.audit.record({ type: 'callback.ignored', actor: 'signalwire', data: { reason: 'received_fax_on_status_route' } });
         return ack(ctx, { applied: 'ignored', reason: 'unattributable', jobId: null });
       }
-      await apply(d, ctx, { provider: 'signalwire', providerSid: cb.providerSid, jobId: cb.jobId, attempt: cb.attempt, status: cb.status, verifiedBy: v.scheme }, 'SignalWire');
+      await apply(d, ctx, { provider: 'signalwire', providerSid: cb.providerSid, jobId: cb.jobId, attempt: cb.attempt, status: cb.status, verifiedBy: scheme }, 'SignalWire');
     },
   });
 
@@ -225,13 +166,7 @@ export function cloudCallbackRoutes(routes: Routes, d: CloudCallbackDeps): void 
         if (v.reason !== 'not_configured') return refuse(d.audit, ctx, m.name, v.reason);
         hint = m.canPoll;
       }
-      let cb;
-      try {
-        cb = m.provider.parseCallback(body, ctx.get('Content-Type') || undefined, url);
-      } catch (err) {
-        if (err instanceof BodyParseError) return malformed(d.audit, ctx, m.name, err.message);
-        throw err;
-      }
+      const cb = await parsedOrMalformed(d.audit, ctx, m.name, () => m.provider.parseCallback(body, ctx.get('Content-Type') || undefined, url));
       if (hint && cb.providerSid) verifiedBy = 'refetched';
       await apply(d, ctx, {
         provider: m.name, providerSid: cb.providerSid, jobId: cb.jobId, attempt: cb.attempt, status: cb.status, verifiedBy,

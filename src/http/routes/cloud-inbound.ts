@@ -2,38 +2,27 @@
 //
 // POST /phaxio-inbound, /sinch-inbound, /signalwire-inbound (answers <Receive>) and /signalwire-inbound/received.
 import { z } from 'zod';
-import type { Audit } from '../../audit/audit.js';
-import { BodyParseError } from '../../backends/cloud/body.js';
 import { ProviderError } from '../../backends/cloud/http.js';
 import type { InboundSink, ReceivedFax } from '../../backends/cloud/inbound-sink.js';
-import type { CloudProviders } from '../../backends/cloud/providers.js';
-import { parsePhaxioCallbackBody, verifyPhaxioCallback } from '../../backends/phaxio/callback.js';
-import { parseSignalWireCallbackBody, receiveFaxLaml, signatureFromHeaders, verifySignalWireCallback } from '../../backends/signalwire/callback.js';
-import { signalWireSigningKeys } from '../../backends/signalwire/config.js';
-import { parseSinchCallbackBody, SINCH_SIGNATURE_HEADER, verifySinchCallback } from '../../backends/sinch/callback.js';
-import type { Settings } from '../../config/index.js';
+import { receiveFaxLaml } from '../../backends/signalwire/callback.js';
 import { ApiError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { AppContext } from '../middleware/auth.js';
 import type { Routes } from '../route.js';
 import { ErrorBody } from '../schemas.js';
-import { CALLBACK_MAX_BYTES, INBOUND_MAX_BYTES, malformed, refuse, signedUrl } from './cloud-verify.js';
+import {
+  CALLBACK_MAX_BYTES, INBOUND_MAX_BYTES, malformed, REFUSAL_ANSWERS, signalWireScheme, verifiedPhaxio, verifiedSignalWire, verifiedSinch, type VerifyDeps,
+} from './cloud-verify.js';
 
-export interface CloudInboundDeps {
-  settings: () => Settings;
-  publicBase: () => string;
-  cloud: CloudProviders;
+export interface CloudInboundDeps extends VerifyDeps {
   inbound: InboundSink;
-  audit: Audit;
   log: Logger;
 }
 
 const Stored = z.object({ status: z.literal('ok'), id: z.string().nullable(), duplicate: z.boolean() });
 const answers = {
   200: { description: 'Stored (a repeated delivery of the same fax changes nothing)', schema: Stored },
-  400: { description: 'Malformed body', schema: ErrorBody },
-  401: { description: 'Signature or credentials missing', schema: ErrorBody },
-  403: { description: 'Signature or credentials wrong', schema: ErrorBody },
+  ...REFUSAL_ANSWERS,
   500: { description: 'Verification is on but not configured, or the fax could not be stored (the provider retries)', schema: ErrorBody },
   503: { description: 'The document could not be fetched from the provider (it retries)', schema: ErrorBody },
 };
@@ -60,24 +49,7 @@ export function cloudInboundRoutes(routes: Routes, d: CloudInboundDeps): void {
     body: { kind: 'raw', contentTypes: ['multipart/form-data'], maxBytes: INBOUND_MAX_BYTES, description: 'fax (JSON) and the PDF as the "file" part' },
     responses: answers,
     handler: async (ctx, { raw }) => {
-      const s = d.settings();
-      const body = raw ?? Buffer.alloc(0);
-      const contentType = ctx.get('Content-Type') || undefined;
-      if (s.PHAXIO_INBOUND_VERIFY_SIGNATURE) {
-        const v = verifyPhaxioCallback({
-          url: signedUrl(d.publicBase(), ctx), rawBody: body, contentType, signature: ctx.get('X-Phaxio-Signature') || undefined,
-          ...(s.PHAXIO_CALLBACK_TOKEN ? { callbackToken: s.PHAXIO_CALLBACK_TOKEN } : {}),
-          ...(s.PHAXIO_API_SECRET ? { apiSecret: s.PHAXIO_API_SECRET } : {}),
-        });
-        if (!v.ok) return refuse(d.audit, ctx, 'phaxio', v.reason);
-      }
-      let cb;
-      try {
-        cb = parsePhaxioCallbackBody(body, contentType);
-      } catch (err) {
-        if (err instanceof BodyParseError) return malformed(d.audit, ctx, 'phaxio', err.message);
-        throw err;
-      }
+      const { cb } = await verifiedPhaxio(ctx, raw, d, { inbound: true });
       if (cb.kind !== 'received') {
         await d.audit.record({ type: 'callback.ignored', actor: 'phaxio', data: { reason: 'status_on_inbound_route' } });
         ctx.body = { status: 'ok', id: null, duplicate: false };
@@ -111,24 +83,9 @@ export function cloudInboundRoutes(routes: Routes, d: CloudInboundDeps): void {
     body: { kind: 'raw', contentTypes: ['application/json', 'multipart/form-data'], maxBytes: INBOUND_MAX_BYTES, description: 'Sinch fax event with the document' },
     responses: answers,
     handler: async (ctx, { raw }) => {
-      const s = d.settings();
-      const body = raw ?? Buffer.alloc(0);
       const sinch = d.cloud.sinch;
-      const v = verifySinchCallback({
-        rawBody: body, authorization: ctx.get('Authorization') || undefined, signature: ctx.get(SINCH_SIGNATURE_HEADER) || undefined,
-        ...(s.SINCH_INBOUND_BASIC_USER ? { basicUser: s.SINCH_INBOUND_BASIC_USER } : {}),
-        ...(s.SINCH_INBOUND_BASIC_PASS ? { basicPass: s.SINCH_INBOUND_BASIC_PASS } : {}),
-        ...(s.SINCH_INBOUND_HMAC_SECRET ? { hmacSecret: s.SINCH_INBOUND_HMAC_SECRET } : {}),
-      });
-      const fromApi = !v.ok && v.reason === 'not_configured' && sinch.missing.length === 0;
-      if (!v.ok && !fromApi) return refuse(d.audit, ctx, 'sinch', v.reason);
-      let cb;
-      try {
-        cb = parseSinchCallbackBody(body, ctx.get('Content-Type') || undefined);
-      } catch (err) {
-        if (err instanceof BodyParseError) return malformed(d.audit, ctx, 'sinch', err.message);
-        throw err;
-      }
+      const { cb, scheme } = await verifiedSinch(ctx, raw, d);
+      const fromApi = scheme === null;
       if (cb.kind !== 'incoming') {
         await d.audit.record({ type: 'callback.ignored', actor: 'sinch', data: { reason: 'status_on_inbound_route' } });
         ctx.body = { status: 'ok', id: null, duplicate: false };
@@ -172,11 +129,7 @@ export function cloudInboundRoutes(routes: Routes, d: CloudInboundDeps): void {
     responses: { 200: { description: 'LaML <Response><Receive …/></Response>', contentType: 'application/xml' }, 401: answers[401], 403: answers[403], 500: answers[500] },
     handler: async (ctx, { raw }) => {
       const s = d.settings();
-      const v = verifySignalWireCallback({
-        url: signedUrl(d.publicBase(), ctx), rawBody: raw ?? Buffer.alloc(0), contentType: ctx.get('Content-Type') || undefined,
-        signature: signatureFromHeaders(ctx.headers), keys: signalWireSigningKeys(s),
-      });
-      if (!v.ok) return refuse(d.audit, ctx, 'signalwire', v.reason);
+      await signalWireScheme(ctx, raw, d);
       ctx.status = 200;
       ctx.type = 'application/xml';
       ctx.body = receiveFaxLaml(`${d.publicBase()}/signalwire-inbound/received`, { pageSize: s.FAX_PAGE_SIZE });
@@ -192,19 +145,7 @@ export function cloudInboundRoutes(routes: Routes, d: CloudInboundDeps): void {
     body: { kind: 'raw', contentTypes: ['application/x-www-form-urlencoded'], maxBytes: CALLBACK_MAX_BYTES, description: 'SignalWire fax parameters' },
     responses: answers,
     handler: async (ctx, { raw }) => {
-      const s = d.settings();
-      const body = raw ?? Buffer.alloc(0);
-      const url = signedUrl(d.publicBase(), ctx);
-      const contentType = ctx.get('Content-Type') || undefined;
-      const v = verifySignalWireCallback({ url, rawBody: body, contentType, signature: signatureFromHeaders(ctx.headers), keys: signalWireSigningKeys(s) });
-      if (!v.ok) return refuse(d.audit, ctx, 'signalwire', v.reason);
-      let cb;
-      try {
-        cb = parseSignalWireCallbackBody(body, contentType, url);
-      } catch (err) {
-        if (err instanceof BodyParseError) return malformed(d.audit, ctx, 'signalwire', err.message);
-        throw err;
-      }
+      const { cb } = await verifiedSignalWire(ctx, raw, d);
       if (cb.kind !== 'received' || cb.status.state !== 'final' || !cb.status.outcome.ok) {
         // A reception that failed is recorded too, so the admin sees it.
         const error = cb.status.state === 'final' && !cb.status.outcome.ok ? cb.status.outcome.error : `SignalWire reported ${cb.faxStatus}`;
