@@ -35,5 +35,3 @@ export class PhaxioAdapter extends DocumentModeAdapter<PhaxioAdapterOptions> imp
   }
 }
 
-// Where hostOf lived before it moved to the shared cloud layer; the SignalWire adapter still imports it from here.
-export { hostOf } from '../cloud/document-mode-adapter.js';

@@ -1,7 +1,7 @@
 // SignalWire fax behind the shared cloud backend: send by MediaUrl, status, lost-send lookup, per-attempt StatusCallback.
 import type { CloudSendInput, ProviderAdapter } from '../cloud/backend.js';
 import type { CloudStatus, Existing } from '../cloud/status.js';
-import { hostOf } from '../phaxio/adapter.js';
+import { hostOf } from '../cloud/document-mode-adapter.js';
 import { spaceOrigin, type SignalWireClient } from './client.js';
 import { mapSignalWireStatus } from './status.js';
 import type { SignalWireFax } from './types.js';
