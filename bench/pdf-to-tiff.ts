@@ -5,24 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { PDFDocument, PageSizes, StandardFonts } from 'pdf-lib';
 import { faxGhostscriptArgs, pdfToFaxTiff, type PdfToFaxTiffOptions } from '../src/documents/pdf-to-tiff.js';
-import { fmt, median, printTable, timeMs } from './lib/stats.js';
+import { textPdf } from './lib/docs.js';
+import { fmt, interleavedMedians, printTable } from './lib/stats.js';
 
 const execFileP = promisify(execFile);
-
-async function textPdf(pages: number): Promise<Uint8Array> {
-  const doc = await PDFDocument.create();
-  const font = await doc.embedFont(StandardFonts.Helvetica);
-  for (let p = 1; p <= pages; p++) {
-    const page = doc.addPage(PageSizes.Letter);
-    page.drawText(`Benchmark page ${p} of ${pages}`, { x: 50, y: 730, size: 18, font });
-    for (let i = 0; i < 45; i++) {
-      page.drawText(`${i}: Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod ${p}-${i}`, { x: 50, y: 700 - i * 14, size: 10, font });
-    }
-  }
-  return doc.save();
-}
 
 export async function run(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'faxbot-bench-p2t-'));
@@ -36,20 +23,7 @@ export async function run(): Promise<void> {
       const raw = () => execFileP('gs', faxGhostscriptArgs(pdf, join(dir, `raw-${pages}.tif`), opts), { maxBuffer: 16 * 1024 * 1024 });
       await ours();
       await raw();
-      const oursMs: number[] = [];
-      const rawMs: number[] = [];
-      // Interleave, alternating which goes first, so both share the machine's noise.
-      for (let i = 0; i < runs; i++) {
-        if (i % 2 === 0) {
-          oursMs.push(await timeMs(ours));
-          rawMs.push(await timeMs(raw));
-        } else {
-          rawMs.push(await timeMs(raw));
-          oursMs.push(await timeMs(ours));
-        }
-      }
-      const o = median(oursMs);
-      const r = median(rawMs);
+      const { a: o, b: r } = await interleavedMedians(runs, ours, raw);
       rows.push([`${pages}-page Letter text PDF`, runs, fmt(o), fmt(r), fmt(o / r, 2)]);
     }
     console.log('PDF → TIFF-F (fine, G3, Letter), medians in ms');

@@ -5,25 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { PDFDocument, PageSizes, StandardFonts } from 'pdf-lib';
 import { pdfToFaxTiff } from '../src/documents/pdf-to-tiff.js';
 import { tiffToPdf } from '../src/documents/tiff-to-pdf.js';
-import { fmt, median, printTable, timeMs } from './lib/stats.js';
+import { textPdf } from './lib/docs.js';
+import { fmt, interleavedMedians, printTable } from './lib/stats.js';
 
 const execFileP = promisify(execFile);
-
-async function textPdf(pages: number): Promise<Uint8Array> {
-  const doc = await PDFDocument.create();
-  const font = await doc.embedFont(StandardFonts.Helvetica);
-  for (let p = 1; p <= pages; p++) {
-    const page = doc.addPage(PageSizes.Letter);
-    page.drawText(`Benchmark page ${p} of ${pages}`, { x: 50, y: 730, size: 18, font });
-    for (let i = 0; i < 45; i++) {
-      page.drawText(`${i}: Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod ${p}-${i}`, { x: 50, y: 700 - i * 14, size: 10, font });
-    }
-  }
-  return doc.save();
-}
 
 export async function run(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'faxbot-bench-t2p-'));
@@ -43,19 +30,7 @@ export async function run(): Promise<void> {
         await ours();
         await t2p();
         const runs = pages === 1 ? 15 : 9;
-        const oursMs: number[] = [];
-        const t2pMs: number[] = [];
-        for (let i = 0; i < runs; i++) {
-          if (i % 2 === 0) {
-            oursMs.push(await timeMs(ours));
-            t2pMs.push(await timeMs(t2p));
-          } else {
-            t2pMs.push(await timeMs(t2p));
-            oursMs.push(await timeMs(ours));
-          }
-        }
-        const o = median(oursMs);
-        const t = median(t2pMs);
+        const { a: o, b: t } = await interleavedMedians(runs, ours, t2p);
         rows.push([`${pages}-page fine ${compression.toUpperCase()} (${Math.round(bytes / 1024)} KiB)`, runs, fmt(o), fmt(t), fmt(o / t, 2)]);
       }
     }

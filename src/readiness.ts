@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { FaxBackend, ReadinessCheck } from './backends/types.js';
 import type { Db } from './db/connect.js';
 import type { LocalStore } from './storage/local.js';
+import { withTimeout } from './util/timeout.js';
 
 export interface CheckState {
   ok: boolean;
@@ -28,14 +29,7 @@ export interface ReadinessDeps {
 
 const TIMEOUT_MS = 3000;
 
-async function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`${what} did not answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS)))]);
-  } finally {
-    clearTimeout(t);
-  }
-}
+const timed = <T>(p: Promise<T>, what: string): Promise<T> => withTimeout(p, what, TIMEOUT_MS);
 
 export async function checkReadiness(d: ReadinessDeps): Promise<ReadinessReport> {
   const checks: Record<string, CheckState> = {};
@@ -44,24 +38,24 @@ export async function checkReadiness(d: ReadinessDeps): Promise<ReadinessReport>
   };
 
   const tasks: Promise<unknown>[] = [
-    withTimeout(sql`select 1`.execute(d.db.k), 'the database')
+    timed(sql`select 1`.execute(d.db.k), 'the database')
       .then(() => put({ name: 'database', ok: true, detail: `${d.db.dialect} reachable` }))
       .catch((e: unknown) => put({ name: 'database', ok: false, detail: errText(e) })),
     d.store.checkWritable().then((r) => put({ name: 'storage', ok: r.ok, detail: `${d.store.root}: ${r.detail}` })),
-    withTimeout(d.backend.readiness(), 'the backend')
+    timed(d.backend.readiness(), 'the backend')
       .then((list) => list.forEach(put))
       .catch((e: unknown) => put({ name: 'backend', ok: false, detail: errText(e) })),
   ];
   if (d.backend.needsGhostscript) {
     const gs = d.ghostscriptVersion;
     tasks.push(
-      (gs ? withTimeout(gs(), 'Ghostscript') : Promise.resolve(null))
+      (gs ? timed(gs(), 'Ghostscript') : Promise.resolve(null))
         .then((v) => put({ name: 'ghostscript', ok: v !== null, detail: v === null ? 'gs not found or not runnable (install ghostscript)' : `gs ${v}` }))
         .catch((e: unknown) => put({ name: 'ghostscript', ok: false, detail: errText(e) })),
     );
   }
   for (const probe of d.extra ?? []) {
-    tasks.push(withTimeout(probe(), 'a readiness probe').then((l) => l.forEach(put)).catch((e: unknown) => put({ name: 'extra', ok: false, detail: errText(e) })));
+    tasks.push(timed(probe(), 'a readiness probe').then((l) => l.forEach(put)).catch((e: unknown) => put({ name: 'extra', ok: false, detail: errText(e) })));
   }
   await Promise.all(tasks);
   return { ready: Object.values(checks).every((c) => c.ok), checks };

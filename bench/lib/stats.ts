@@ -40,3 +40,22 @@ export function printTable(headers: readonly string[], rows: readonly (readonly 
   console.log(line(headers.map(() => '---')));
   for (const r of rows) console.log(line(r));
 }
+
+/**
+ * Times `a` and `b` `runs` times each, interleaved and alternating which goes first, so both share the
+ * machine's noise; returns the median of each, in ms.
+ */
+export async function interleavedMedians(runs: number, a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<{ a: number; b: number }> {
+  const aMs: number[] = [];
+  const bMs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    if (i % 2 === 0) {
+      aMs.push(await timeMs(a));
+      bMs.push(await timeMs(b));
+    } else {
+      bMs.push(await timeMs(b));
+      aMs.push(await timeMs(a));
+    }
+  }
+  return { a: median(aMs), b: median(bMs) };
+}

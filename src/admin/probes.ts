@@ -3,6 +3,7 @@ import { ghostscriptVersion } from '../documents/ghostscript.js';
 import type { Settings } from '../config/index.js';
 import type { Services } from '../services.js';
 import { sql } from 'kysely';
+import { withTimeout } from '../util/timeout.js';
 
 export interface ProbeResult {
   name: string;
@@ -18,14 +19,7 @@ export type SettingsProbe = (settings: Settings) => Promise<ProbeResult[]>;
 
 const TIMEOUT_MS = 5000;
 
-async function timed<T>(p: Promise<T>, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`${what} did not answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS)))]);
-  } finally {
-    clearTimeout(t);
-  }
-}
+const timed = <T>(p: Promise<T>, what: string): Promise<T> => withTimeout(p, what, TIMEOUT_MS);
 
 const text = (e: unknown) => (e instanceof Error ? e.message : String(e));
 

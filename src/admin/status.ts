@@ -5,6 +5,7 @@ import { currentMigration, migrations } from '../db/migrate.js';
 import type { FaxBackend } from '../backends/types.js';
 import type { LocalStore } from '../storage/local.js';
 import type { TaskStatus } from '../scheduler/scheduler.js';
+import { withTimeout } from '../util/timeout.js';
 
 export interface Check {
   ok: boolean;
@@ -38,14 +39,7 @@ export interface StatusDeps {
 const TIMEOUT_MS = 3000;
 const FAILURE_WINDOW_MINUTES = 60;
 
-async function timed<T>(p: Promise<T>, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`${what} did not answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS)))]);
-  } finally {
-    clearTimeout(t);
-  }
-}
+const timed = <T>(p: Promise<T>, what: string): Promise<T> => withTimeout(p, what, TIMEOUT_MS);
 
 const text = (e: unknown) => (e instanceof Error ? e.message : String(e));
 

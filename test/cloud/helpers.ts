@@ -1,32 +1,16 @@
 // Helpers for the cloud end-to-end tests: the whole service on a known port (so PUBLIC_API_URL points at it), jobs, audit.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { faxForm, startTestApp, waitFor, type TestApp, type TestAppOptions } from '../helpers/app.js';
 import { createPgDatabase } from '../helpers/db.js';
+import { freePort } from '../helpers/process.js';
+import type { FaxJobOut } from '../../src/jobs/presenter.js';
 
-export interface JobView {
-  id: string;
-  to: string;
-  status: string;
-  error: string | null;
-  pages: number | null;
-  backend: string;
-  provider_sid: string | null;
-  created_at: string;
-  updated_at: string;
-}
+/** The job as the API shows it. */
+export type JobView = FaxJobOut;
 
-/** A port free right now on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
+export { freePort };
 
 /**
  * Starts the service on a port chosen first, so PUBLIC_API_URL (document and callback URLs given to the

@@ -11,6 +11,7 @@ import { createPgDatabase, DIALECTS } from '../helpers/db.js';
 import { backoffDelay } from '../../src/util/backoff.js';
 import { signWebhook, verifyWebhookSignature } from '../../src/webhooks/signature.js';
 import { TIFF_FIXTURES, auditTypes, startInboundApp } from './helpers.js';
+import { freePort } from '../helpers/process.js';
 
 const SECRET = 'whsec-test-0123456789';
 
@@ -49,13 +50,6 @@ async function receiver(port = 0, status: () => number = () => 200): Promise<{ s
   return { server, port: (server.address() as AddressInfo).port, got, hold };
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const closeServer = (s: Server) =>
   new Promise<void>((r) => {
