@@ -126,6 +126,11 @@ export interface FaxBackend {
   reconcile(attempts: readonly InFlightAttempt[]): Promise<void>;
   /** Optional: ask the peer now for the state of one attempt (admin refresh, polling). */
   refresh?(attempt: InFlightAttempt): Promise<void>;
+  /**
+   * Optional: false while the peer cannot be reached (PBX down, wrong credentials). The dispatcher then leaves
+   * due jobs queued rather than claiming attempts it would only give back, one aborted attempt row each.
+   */
+  isAvailable?(): boolean;
   /** Optional (backends that convert documents): hear how long each conversion takes, for metrics. */
   observeConversions?(fn: (seconds: number) => void): void;
 }

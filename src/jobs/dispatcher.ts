@@ -118,7 +118,9 @@ export class Dispatcher implements OutcomeSink {
       this.lastSweep = now;
       await this.sweep();
     }
-    while (!this.stopped && this.running.size < this.backend.capacity) {
+    // A peer known to be unreachable: leave due jobs queued (they are claimed once it is back, in order).
+    const available = this.backend.isAvailable?.() ?? true;
+    while (available && !this.stopped && this.running.size < this.backend.capacity) {
       const claimed = await this.store.claimNext(this.opts.instanceId, this.backend.name, this.opts.leaseMs, new Date());
       if (!claimed) break;
       const r: Running = { jobId: claimed.job.id, attemptNo: claimed.attemptNo, startedMs: Date.now(), pages: claimed.job.pages ?? 1 };

@@ -21,7 +21,14 @@ export class ScriptedPeer implements FaxBackend {
   reconciled: InFlightAttempt[] = [];
   private timers = new Set<NodeJS.Timeout>();
 
+  /** False: the peer is unreachable (the dispatcher should not claim). */
+  available = true;
+
   constructor(readonly capacity = 4) {}
+
+  isAvailable(): boolean {
+    return this.available;
+  }
 
   async start(sink: OutcomeSink): Promise<void> {
     this.sink = sink;

@@ -131,6 +131,28 @@ for (const dialect of DIALECTS) {
   });
 }
 
+describe('an unreachable peer', () => {
+  test('due jobs stay queued and unclaimed while the backend says it is unavailable, then go in order', async () => {
+    const peer = new ScriptedPeer(4);
+    peer.available = false;
+    const app = await startTestApp({ backend: () => peer });
+    try {
+      const first = await send(app, '+15550000601');
+      const second = await send(app, '+15550000602');
+      await new Promise((r) => setTimeout(r, 20 * app.settings.DISPATCH_POLL_MS));
+      for (const id of [first, second]) {
+        assert.equal((await app.services.jobs.get(id))?.status, 'queued');
+        assert.equal((await app.services.jobs.attempts(id)).length, 0, 'no attempt is used up while the peer is down');
+      }
+      peer.available = true;
+      for (const id of [first, second]) assert.equal((await final(app, id)).status, 'SUCCESS');
+      assert.deepEqual(peer.calls.filter((c) => [first, second].includes(c.job)).map((c) => c.job), [first, second]);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('dispatcher limits in time', () => {
   test('a retry that would start after the deadline fails the job instead', async () => {
     const peer = new ScriptedPeer(2);

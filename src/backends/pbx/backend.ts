@@ -192,6 +192,10 @@ export abstract class PbxBackend<S extends string, P> implements FaxBackend {
     return [this.linkCheck(), ...(await this.pbx.readiness())];
   }
 
+  isAvailable(): boolean {
+    return this.follower !== null && (this.link.state as string) === 'connected';
+  }
+
   async prepare(job: DispatchJob, attempt: AttemptInfo): Promise<void> {
     // Converting for a call that cannot be placed would only be thrown away: give the attempt back first.
     await this.requireLink();
