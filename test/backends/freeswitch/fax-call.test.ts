@@ -1,4 +1,4 @@
-// The per-call state machine fed with the exact events a real FreeSWITCH 1.10.12 sent, in any order.
+// The per-call state machine fed with FreeSWITCH 1.10.12's event sequences (scenario-events.ts), in any order.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FaxCallTracker } from '../../../src/backends/freeswitch/call-tracker.js';
@@ -6,10 +6,10 @@ import { eventKey, SUBSCRIBED_EVENTS, SUBSCRIBED_SUBCLASSES, type EslEvent } fro
 import { FaxCall, settleAfterRestart } from '../../../src/backends/freeswitch/fax-call.js';
 import { faxResultFromVariables } from '../../../src/backends/freeswitch/fax-result.js';
 import type { Outcome } from '../../../src/backends/types.js';
-import { RECORDED_SCENARIOS, recorded, recordedIds } from './recorded.js';
+import { OUTBOUND_SCENARIOS, scenarioEvents, scenarioIds, type OutboundScenario } from './scenario-events.js';
 
-function run(scenario: string, events = recorded(scenario)): { outcome: Outcome | null; settledBy: string | null; updates: unknown[] } {
-  const call = new FaxCall(recordedIds(scenario));
+function run(scenario: OutboundScenario, events = scenarioEvents(scenario)): { outcome: Outcome | null; settledBy: string | null; updates: unknown[] } {
+  const call = new FaxCall(scenarioIds(scenario));
   const updates: unknown[] = [];
   let settledBy: string | null = null;
   for (const ev of events) {
@@ -46,7 +46,7 @@ test('success over audio: pages, mode and station from txfaxresult, not from NOR
     transport: 'audio',
     ecm: true,
     rate: 14400,
-    remoteStationId: '+15550000002',
+    remoteStationId: '+15550100002',
     resolution: '204x196',
   });
   assert.deepEqual(updates.slice(0, 3), [{ answered: true }, { pages: 1 }, { pages: 2 }]);
@@ -92,7 +92,7 @@ test('unallocated number and unreachable gateway get their classes', () => {
 });
 
 test('unknown gateway: BACKGROUND_JOB -ERR INVALID_GATEWAY is the only event, and enough', () => {
-  const events = recorded('unknown-gateway');
+  const events = scenarioEvents('unknown-gateway');
   assert.equal(events.length, 1);
   const { outcome, settledBy } = run('unknown-gateway', events);
   assert.equal(settledBy, 'BACKGROUND_JOB');
@@ -109,12 +109,12 @@ test('missing TIFF: no txfaxresult; CHANNEL_EXECUTE_COMPLETE says so, class docu
   assert.match(f.error, /could not read the fax file/);
   assert.match(f.cause ?? '', /Cannot send non-existant fax file/);
   // Without the EXECUTE_COMPLETE, HANGUP_COMPLETE's variable_current_application_response says the same.
-  const noExec = recorded('missing-file').filter((e) => e.name !== 'CHANNEL_EXECUTE_COMPLETE');
+  const noExec = scenarioEvents('missing-file').filter((e) => e.name !== 'CHANNEL_EXECUTE_COMPLETE');
   assert.equal(fail(run('missing-file', noExec).outcome).failureClass, 'document');
 });
 
 test('remote hang-up before the fax and local cancel: code 49, answered, protocol, 0 pages', () => {
-  for (const s of ['remote-hangup-after-2s', 'local-cancel']) {
+  for (const s of ['remote-hangup-after-2s', 'local-cancel'] as const) {
     const f = fail(run(s).outcome);
     assert.equal(f.failureClass, 'protocol', s);
     assert.equal(f.error, 'fax failed: The call dropped prematurely', s);
@@ -135,10 +135,10 @@ test('answered without fax tones: T.30 code 2 reads as no fax machine', () => {
 });
 
 test('every scenario gives the same outcome from the subscribed events only, and in reverse order', () => {
-  for (const s of RECORDED_SCENARIOS) {
+  for (const s of OUTBOUND_SCENARIOS) {
     const full = run(s).outcome;
-    const sub = run(s, onlySubscribed(recorded(s))).outcome;
-    const rev = run(s, [...recorded(s)].reverse()).outcome;
+    const sub = run(s, onlySubscribed(scenarioEvents(s))).outcome;
+    const rev = run(s, [...scenarioEvents(s)].reverse()).outcome;
     assert.ok(full && sub && rev, s);
     for (const o of [sub, rev]) {
       assert.equal(o.ok, full.ok, s);
@@ -149,25 +149,25 @@ test('every scenario gives the same outcome from the subscribed events only, and
 });
 
 test('a missed txfaxresult is recovered from variable_fax_* on HANGUP_COMPLETE', () => {
-  const evs = recorded('success-audio').filter((e) => e.subclass !== 'spandsp::txfaxresult' && e.name !== 'CHANNEL_EXECUTE_COMPLETE');
+  const evs = scenarioEvents('success-audio').filter((e) => e.subclass !== 'spandsp::txfaxresult' && e.name !== 'CHANNEL_EXECUTE_COMPLETE');
   const { outcome, settledBy } = run('success-audio', evs);
   assert.equal(settledBy, 'CHANNEL_HANGUP_COMPLETE');
   assert.ok(outcome?.ok);
   assert.equal(outcome.pages, 2);
-  assert.equal(outcome.details?.remoteStationId, '+15550000002');
-  const cancel = recorded('local-cancel').filter((e) => e.name === 'CHANNEL_HANGUP_COMPLETE');
+  assert.equal(outcome.details?.remoteStationId, '+15550100002');
+  const cancel = scenarioEvents('local-cancel').filter((e) => e.name === 'CHANNEL_HANGUP_COMPLETE');
   assert.equal(fail(run('local-cancel', cancel).outcome).failureClass, 'protocol');
 });
 
 test('a lost BACKGROUND_JOB does not matter: channel events carry our uuid', () => {
-  const evs = recorded('success-t38').filter((e) => e.name !== 'BACKGROUND_JOB');
+  const evs = scenarioEvents('success-t38').filter((e) => e.name !== 'BACKGROUND_JOB');
   assert.ok(run('success-t38', evs).outcome?.ok);
-  const busy = recorded('busy').filter((e) => e.name !== 'BACKGROUND_JOB');
+  const busy = scenarioEvents('busy').filter((e) => e.name !== 'BACKGROUND_JOB');
   assert.equal(fail(run('busy', busy).outcome).failureClass, 'busy');
 });
 
 test('a partial transfer reports the pages actually sent', () => {
-  const evs = recorded('local-cancel').map((e) =>
+  const evs = scenarioEvents('local-cancel').map((e) =>
     e.subclass === 'spandsp::txfaxresult' ? { ...e, headers: { ...e.headers, 'fax-document-transferred-pages': '1' } } : e,
   );
   const f = fail(run('local-cancel', evs).outcome);
@@ -176,20 +176,20 @@ test('a partial transfer reports the pages actually sent', () => {
 });
 
 test('events of other calls are not ours; late events after the outcome change nothing', () => {
-  const call = new FaxCall(recordedIds('success-audio'));
-  for (const ev of recorded('busy')) assert.equal(call.handle(ev), null);
+  const call = new FaxCall(scenarioIds('success-audio'));
+  for (const ev of scenarioEvents('busy')) assert.equal(call.handle(ev), null);
   assert.equal(call.phase, 'dialing');
-  for (const ev of recorded('success-audio')) call.handle(ev);
+  for (const ev of scenarioEvents('success-audio')) call.handle(ev);
   const first = call.outcome;
   assert.ok(first?.ok);
-  for (const ev of recorded('success-audio')) assert.equal(call.handle(ev), null);
+  for (const ev of scenarioEvents('success-audio')) assert.equal(call.handle(ev), null);
   assert.equal(call.outcome, first);
   assert.equal(call.giveUp('late'), first);
 });
 
 test('BACKGROUND_JOB is matched by Job-UUID, or by origination_uuid in Job-Command-Arg', () => {
-  const ids = recordedIds('no-answer');
-  const bg = recorded('no-answer').find((e) => e.name === 'BACKGROUND_JOB')!;
+  const ids = scenarioIds('no-answer');
+  const bg = scenarioEvents('no-answer').find((e) => e.name === 'BACKGROUND_JOB')!;
   const byArg = new FaxCall({ callUuid: ids.callUuid, jobUuid: '00000000-0000-4000-8000-000000000000' });
   assert.ok(byArg.handle(bg)?.outcome);
   const other = new FaxCall({ callUuid: '00000000-0000-4000-8000-000000000001', jobUuid: '00000000-0000-4000-8000-000000000002' });
@@ -207,11 +207,11 @@ test('odd originate replies: -USAGE is permanent, an unclassified cause before a
 });
 
 test('giveUp: nothing heard or answered without a result → unknown (never retried)', () => {
-  const ids = recordedIds('success-audio');
+  const ids = scenarioIds('success-audio');
   const idle = new FaxCall(ids);
   assert.equal(fail(idle.giveUp('no events')).failureClass, 'unknown');
   const answered = new FaxCall(ids);
-  for (const ev of recorded('success-audio').slice(0, 6)) answered.handle(ev);
+  for (const ev of scenarioEvents('success-audio').slice(0, 6)) answered.handle(ev);
   assert.equal(answered.phase, 'answered');
   assert.equal(answered.pagesSent, 1);
   const f = fail(answered.giveUp('socket lost'));
@@ -221,12 +221,12 @@ test('giveUp: nothing heard or answered without a result → unknown (never retr
 
 test('the tracker routes by Job-UUID and Unique-ID and forgets settled calls', () => {
   const tracker = new FaxCallTracker();
-  const a = new FaxCall(recordedIds('success-audio'));
-  const b = new FaxCall(recordedIds('busy'));
+  const a = new FaxCall(scenarioIds('success-audio'));
+  const b = new FaxCall(scenarioIds('busy'));
   tracker.track(a);
   tracker.track(b);
   const outcomes: string[] = [];
-  const mixed = [...recorded('busy'), ...recorded('success-audio'), ...recorded('no-answer')];
+  const mixed = [...scenarioEvents('busy'), ...scenarioEvents('success-audio'), ...scenarioEvents('no-answer')];
   for (const ev of mixed) {
     const r = tracker.route(ev);
     if (r?.update.outcome) outcomes.push(r.call.callUuid);
@@ -238,7 +238,7 @@ test('the tracker routes by Job-UUID and Unique-ID and forgets settled calls', (
 test('after a restart: still up → follow; result already set → settle; gone → recorded result or unknown', () => {
   assert.deepEqual(settleAfterRestart({ exists: true, channel: { fax_success: null as unknown as undefined } }), { action: 'follow' });
   assert.deepEqual(settleAfterRestart({ exists: true }), { action: 'follow' });
-  const hc = recorded('success-audio').find((e) => e.name === 'CHANNEL_HANGUP_COMPLETE')!;
+  const hc = scenarioEvents('success-audio').find((e) => e.name === 'CHANNEL_HANGUP_COMPLETE')!;
   const fromDump = settleAfterRestart({ exists: true, channel: hc.headers });
   assert.equal(fromDump.action, 'settle');
   assert.ok(fromDump.action === 'settle' && fromDump.outcome.ok && fromDump.outcome.pages === 2);

@@ -10,21 +10,21 @@ import { EslConnection } from '../../../src/backends/freeswitch/esl-connection.j
 import type { EslEvent } from '../../../src/backends/freeswitch/esl-event.js';
 import { parseInboundFax, parseRxSidecar } from '../../../src/backends/freeswitch/inbound.js';
 import { countTiffPages, startEslSim } from '../../sim/esl/index.js';
-import { recorded } from './recorded.js';
+import { scenarioEvents } from './scenario-events.js';
 
-test('a successful reception, from rxfaxresult as recorded', () => {
-  const ev = recorded('fs-b/success-audio').find((e) => e.subclass === 'spandsp::rxfaxresult')!;
+test('a successful reception, from rxfaxresult', () => {
+  const ev = scenarioEvents('fs-b/success-audio').find((e) => e.subclass === 'spandsp::rxfaxresult')!;
   const fax = parseInboundFax(ev);
   assert.deepEqual(fax, {
-    uuid: '7b51cab7-1964-42ac-beb9-035d10245e20',
-    filename: '/srv/fswork/rx/7b51cab7-1964-42ac-beb9-035d10245e20.tif',
-    toNumber: '15550000001',
-    fromNumber: '0000000000',
+    uuid: '7443fa79-45ce-486a-a0aa-d8ad4271cd09',
+    filename: '/var/spool/freeswitch/fax/in/7443fa79-45ce-486a-a0aa-d8ad4271cd09.tif',
+    toNumber: '15550100002',
+    fromNumber: '15550100001',
     success: true,
     pages: 2,
     resultCode: 0,
     resultText: 'OK',
-    remoteStationId: '+15550000001',
+    remoteStationId: '+15550100001',
     source: 'rxfaxresult',
     details: {
       resultCode: 0,
@@ -34,26 +34,26 @@ test('a successful reception, from rxfaxresult as recorded', () => {
       transport: 'audio',
       ecm: true,
       rate: 14400,
-      remoteStationId: '+15550000001',
+      remoteStationId: '+15550100001',
       resolution: '204x196',
     },
   });
 });
 
 test('the rx leg hangup gives the same fax (the key is the uuid), without our marker too', () => {
-  const hc = recorded('fs-b/success-audio').find((e) => e.name === 'CHANNEL_HANGUP_COMPLETE')!;
+  const hc = scenarioEvents('fs-b/success-audio').find((e) => e.name === 'CHANNEL_HANGUP_COMPLETE')!;
   const fax = parseInboundFax(hc);
   assert.ok(fax);
   assert.equal(fax.source, 'hangup');
-  assert.equal(fax.uuid, '7b51cab7-1964-42ac-beb9-035d10245e20');
+  assert.equal(fax.uuid, '7443fa79-45ce-486a-a0aa-d8ad4271cd09');
   assert.equal(fax.pages, 2);
   assert.equal(fax.success, true);
-  assert.equal(fax.filename, '/srv/fswork/rx/7b51cab7-1964-42ac-beb9-035d10245e20.tif');
+  assert.equal(fax.filename, '/var/spool/freeswitch/fax/in/7443fa79-45ce-486a-a0aa-d8ad4271cd09.tif');
 });
 
 test('a failed reception (sender hung up, no page): code 49, 0 pages, file named but not there', () => {
-  for (const s of ['fs-b/missing-file', 'fs-b/local-cancel']) {
-    const ev = recorded(s).find((e) => e.subclass === 'spandsp::rxfaxresult')!;
+  for (const s of ['fs-b/missing-file', 'fs-b/local-cancel'] as const) {
+    const ev = scenarioEvents(s).find((e) => e.subclass === 'spandsp::rxfaxresult')!;
     const fax = parseInboundFax(ev);
     assert.ok(fax, s);
     assert.equal(fax.success, false);
@@ -65,8 +65,8 @@ test('a failed reception (sender hung up, no page): code 49, 0 pages, file named
 });
 
 test('not an rx fax: the txfax leg, a call that never ran rxfax, other events', () => {
-  for (const ev of recorded('success-audio')) assert.equal(parseInboundFax(ev), null, ev.name);
-  const busyB = recorded('fs-b/busy');
+  for (const ev of scenarioEvents('success-audio')) assert.equal(parseInboundFax(ev), null, ev.name);
+  const busyB = scenarioEvents('fs-b/busy');
   assert.ok(busyB.length > 0);
   for (const ev of busyB) assert.equal(parseInboundFax(ev), null);
   const marked: EslEvent = { name: 'CHANNEL_HANGUP_COMPLETE', headers: { 'Unique-ID': 'x', variable_faxbot_rx: 'true' } };
@@ -121,15 +121,15 @@ async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
 test('the sidecar JSON the hangup hook writes reads as the same fax; anything else is refused', () => {
   // As faxbot_rx_sidecar.lua writes it (every value a string).
   const text =
-    '{"version":"1","source":"freeswitch","uniqueid":"7b51cab7-1964-42ac-beb9-035d10245e20","tiff_path":"/var/spool/freeswitch/fax/in/7b51cab7-1964-42ac-beb9-035d10245e20.tif","to_number":"15550000001","from_number":"0000000000","fax_success":"1","fax_result_code":"0","fax_result_text":"OK","fax_document_transferred_pages":"2","fax_remote_station_id":"+15550000001","hangup_cause":"NORMAL_CLEARING","end_epoch":"1795780219"}\n';
+    '{"version":"1","source":"freeswitch","uniqueid":"7443fa79-45ce-486a-a0aa-d8ad4271cd09","tiff_path":"/var/spool/freeswitch/fax/in/7443fa79-45ce-486a-a0aa-d8ad4271cd09.tif","to_number":"15550100002","from_number":"15550100001","fax_success":"1","fax_result_code":"0","fax_result_text":"OK","fax_document_transferred_pages":"2","fax_remote_station_id":"+15550100001","hangup_cause":"NORMAL_CLEARING","end_epoch":"1767268821"}\n';
   const fax = parseRxSidecar(text);
   assert.ok(fax);
-  assert.equal(fax.uuid, '7b51cab7-1964-42ac-beb9-035d10245e20');
+  assert.equal(fax.uuid, '7443fa79-45ce-486a-a0aa-d8ad4271cd09');
   assert.equal(fax.source, 'sidecar');
   assert.equal(fax.success, true);
   assert.equal(fax.pages, 2);
-  assert.equal(fax.toNumber, '15550000001');
-  assert.equal(fax.filename, '/var/spool/freeswitch/fax/in/7b51cab7-1964-42ac-beb9-035d10245e20.tif');
+  assert.equal(fax.toNumber, '15550100002');
+  assert.equal(fax.filename, '/var/spool/freeswitch/fax/in/7443fa79-45ce-486a-a0aa-d8ad4271cd09.tif');
   const failed = parseRxSidecar(JSON.stringify({ source: 'freeswitch', uniqueid: 'u1', fax_success: '0', fax_result_code: '49', fax_document_transferred_pages: '', to_number: '' }));
   assert.ok(failed);
   assert.equal(failed.success, false);
