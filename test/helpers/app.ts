@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { after } from 'node:test';
 import type { FaxBackend } from '../../src/backends/types.js';
 import { parseSettings, type Settings } from '../../src/config/index.js';
 import { createLogger, type Logger } from '../../src/log.js';
@@ -118,4 +119,16 @@ export function faxForm(to: string | null, file: Uint8Array | string | null, fil
   if (to !== null) f.set('to', to);
   if (file !== null) f.set('file', new Blob([typeof file === 'string' ? Buffer.from(file) : file]), filename);
   return f;
+}
+
+/**
+ * Registers, for the calling test file, a list of things to close after all its tests (in reverse order);
+ * returns the function that adds one. Call it once, at the top level of the file.
+ */
+export function closeAfterAll(): (fn: () => Promise<unknown> | unknown) => void {
+  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  after(async () => {
+    for (const c of cleanups.reverse()) await c();
+  });
+  return (fn) => void cleanups.push(fn);
 }

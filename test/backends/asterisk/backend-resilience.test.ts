@@ -1,39 +1,15 @@
 // FAX_BACKEND=sip when the connection to Asterisk goes wrong, through the public API: a lost WebSocket, Asterisk
 // restarting or down, refused credentials, a missing /ari/events; readiness and start-up configuration errors.
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
-import { createAsteriskBackend } from '../../../src/backends/asterisk/backend.js';
+import { describe, test } from 'node:test';
 import { BackendConfigError, createBackend } from '../../../src/backends/registry.js';
 import { maskedSettings, parseSettings } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/log.js';
-import { startTestApp, waitFor, type TestApp } from '../../helpers/app.js';
+import { waitFor } from '../../helpers/app.js';
 import { expectSentAfterWaiting, expectWaitingUnsent } from '../../helpers/fax-jobs.js';
-import { startAriSim, type AriSim, type AriSimOptions } from '../../sim/ari/index.js';
-import {
-  ARI_PASS, ARI_USER, attempts, channelOf, faxStarted, finalJob, getJob, originates, postFax, readiness, simSaw, sipEnv,
-} from './service-helpers.js';
+import { ARI_PASS, ARI_USER, attempts, channelOf, faxStarted, finalJob, getJob, originates, postFax, readiness, simSaw, asteriskHarness } from './service-helpers.js';
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
-
-async function sim(opts: AriSimOptions = {}): Promise<AriSim> {
-  const s = await startAriSim({ username: ARI_USER, password: ARI_PASS, ...opts });
-  cleanups.push(() => s.close());
-  return s;
-}
-
-/** The service with a backend that gives up waiting for ARI quickly (production waits 2 s before giving an attempt back). */
-async function app(s: AriSim, env: Record<string, string> = {}, more: { dataDir?: string; databaseUrl?: string } = {}): Promise<TestApp> {
-  const a = await startTestApp({
-    ...more,
-    env: sipEnv(s, env),
-    backend: (settings, log) => createAsteriskBackend(settings, log, { connectWaitMs: 50 }),
-  });
-  cleanups.push(() => a.close());
-  return a;
-}
+const { sim, app } = asteriskHarness();
 
 describe('readiness and configuration', () => {
   test('connected: ARI, spool and Ghostscript are reported ready', async () => {

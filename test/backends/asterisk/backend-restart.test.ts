@@ -5,36 +5,15 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { createAsteriskBackend, type AsteriskBackend } from '../../../src/backends/asterisk/backend.js';
-import { startTestApp, waitFor, type TestApp } from '../../helpers/app.js';
+import { describe, test } from 'node:test';
+import { type AsteriskBackend } from '../../../src/backends/asterisk/backend.js';
+import { waitFor } from '../../helpers/app.js';
 import { createPgDatabase, DIALECTS } from '../../helpers/db.js';
 import { expectTwoAtATime, postInOrder } from '../../helpers/fax-jobs.js';
 import { makePdf } from '../../helpers/docs.js';
-import { startAriSim, type AriSim, type AriSimOptions } from '../../sim/ari/index.js';
-import { ARI_PASS, ARI_USER, channelOf, faxStarted, finalJob, originates, postFax, simSaw, sipEnv } from './service-helpers.js';
+import { channelOf, faxStarted, finalJob, originates, postFax, simSaw, asteriskHarness } from './service-helpers.js';
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
-
-async function sim(opts: AriSimOptions = {}): Promise<AriSim> {
-  const s = await startAriSim({ username: ARI_USER, password: ARI_PASS, ...opts });
-  cleanups.push(() => s.close());
-  return s;
-}
-
-/** The service with a backend that gives up waiting for ARI quickly (production waits 2 s before giving an attempt back). */
-async function app(s: AriSim, env: Record<string, string> = {}, more: { dataDir?: string; databaseUrl?: string } = {}): Promise<TestApp> {
-  const a = await startTestApp({
-    ...more,
-    env: sipEnv(s, env),
-    backend: (settings, log) => createAsteriskBackend(settings, log, { connectWaitMs: 50 }),
-  });
-  cleanups.push(() => a.close());
-  return a;
-}
+const { sim, app, defer } = asteriskHarness();
 
 for (const dialect of DIALECTS) {
   describe(`service restart mid-call on ${dialect}`, () => {
@@ -44,12 +23,12 @@ for (const dialect of DIALECTS) {
       s.hold('+15554000001');
       s.script('+15554000002', { kind: 'partial', pagesSent: 1, totalPages: 2, secondsPerPage: 40 });
       const dataDir = mkdtempSync(join(tmpdir(), 'faxbot-restart-'));
-      cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+      defer(() => rmSync(dataDir, { recursive: true, force: true }));
       let databaseUrl: string | undefined;
       if (dialect === 'postgres') {
         const pg = await createPgDatabase();
         databaseUrl = pg.url;
-        cleanups.push(() => pg.drop());
+        defer(() => pg.drop());
       }
       const first = await app(s, { ASTERISK_MAX_CHANNELS: '2' }, { dataDir, ...(databaseUrl ? { databaseUrl } : {}) });
       const live = await postFax(first, '+15554000001');

@@ -1,6 +1,7 @@
 // Helpers for driving the whole service with FAX_BACKEND=sip against the ARI simulator, through the public API.
-import { startTestApp, waitFor, type TestApp, type TestAppOptions } from '../../helpers/app.js';
-import type { AriSim, RecordedRequest } from '../../sim/ari/index.js';
+import { closeAfterAll, startTestApp, waitFor, type TestApp, type TestAppOptions } from '../../helpers/app.js';
+import { createAsteriskBackend } from '../../../src/backends/asterisk/backend.js';
+import { startAriSim, type AriSim, type AriSimOptions, type RecordedRequest } from '../../sim/ari/index.js';
 
 import { PBX_TEST_ENV } from '../../helpers/fax-jobs.js';
 
@@ -43,3 +44,24 @@ export function simSaw(sim: AriSim, channelId: string, pred: (e: Record<string, 
 }
 
 export const faxStarted = (e: Record<string, unknown>): boolean => e.type === 'ChannelVarset' && e.variable === 'FAXSTATUS';
+
+/**
+ * For a test file: an ARI simulator and the service on it, both closed after the file's tests. The backend
+ * gives up waiting for ARI quickly (production waits 2 s before giving an attempt back).
+ */
+export function asteriskHarness() {
+  const defer = closeAfterAll();
+  return {
+    defer,
+    async sim(opts: AriSimOptions = {}): Promise<AriSim> {
+      const s = await startAriSim({ username: ARI_USER, password: ARI_PASS, ...opts });
+      defer(() => s.close());
+      return s;
+    },
+    async app(s: AriSim, env: Record<string, string> = {}, more: { dataDir?: string; databaseUrl?: string } = {}): Promise<TestApp> {
+      const a = await startTestApp({ ...more, env: sipEnv(s, env), backend: (settings, log) => createAsteriskBackend(settings, log, { connectWaitMs: 50 }) });
+      defer(() => a.close());
+      return a;
+    },
+  };
+}

@@ -1,33 +1,16 @@
 // FAX_BACKEND=freeswitch when the event socket goes wrong, through the public API: a dropped socket mid-call, FreeSWITCH
 // restarting or unreachable, a wrong password, a command that gets no reply; readiness and start-up configuration errors.
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
-import { createFreeswitchBackend } from '../../../src/backends/freeswitch/backend.js';
+import { describe, test } from 'node:test';
 import { BackendConfigError, createBackend } from '../../../src/backends/registry.js';
 import { maskedSettings, parseSettings } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/log.js';
-import { startTestApp, waitFor, type TestApp } from '../../helpers/app.js';
+import { waitFor } from '../../helpers/app.js';
 import { expectSentAfterWaiting, expectWaitingUnsent } from '../../helpers/fax-jobs.js';
-import { startEslSim, type EslSim, type EslSimOptions } from '../../sim/esl/index.js';
-import { attempts, callOf, ESL_PASS, finalJob, fsEnv, getJob, originates, postFax, readiness } from './service-helpers.js';
+import { type EslSim } from '../../sim/esl/index.js';
+import { attempts, callOf, ESL_PASS, finalJob, getJob, originates, postFax, readiness, freeswitchHarness } from './service-helpers.js';
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
-
-async function sim(opts: EslSimOptions = {}): Promise<EslSim> {
-  const s = await startEslSim({ password: ESL_PASS, ...opts });
-  cleanups.push(() => s.close());
-  return s;
-}
-
-/** The service with a backend that gives up waiting for the event socket quickly (production waits 2 s before giving an attempt back). */
-async function app(s: EslSim, env: Record<string, string> = {}): Promise<TestApp> {
-  const a = await startTestApp({ env: fsEnv(s, env), backend: (settings, log) => createFreeswitchBackend(settings, log, { connectWaitMs: 50 }) });
-  cleanups.push(() => a.close());
-  return a;
-}
+const { sim, app } = freeswitchHarness();
 
 /** Resolves once the service asked FreeSWITCH whether this call exists (after `from` in the command log). */
 function askedAbout(s: EslSim, callUuid: string, from = 0): Promise<true> {

@@ -3,30 +3,13 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { createFreeswitchBackend } from '../../../src/backends/freeswitch/backend.js';
-import { startTestApp, waitFor, type TestApp } from '../../helpers/app.js';
+import { describe, test } from 'node:test';
+import { waitFor } from '../../helpers/app.js';
 import { createPgDatabase, DIALECTS } from '../../helpers/db.js';
 import { expectTwoAtATime, postInOrder } from '../../helpers/fax-jobs.js';
-import { startEslSim, type EslSim } from '../../sim/esl/index.js';
-import { attempts, callOf, ESL_PASS, finalJob, fsEnv, getJob, originates, postFax } from './service-helpers.js';
+import { attempts, callOf, finalJob, getJob, originates, postFax, freeswitchHarness } from './service-helpers.js';
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
-
-async function sim(): Promise<EslSim> {
-  const s = await startEslSim({ password: ESL_PASS });
-  cleanups.push(() => s.close());
-  return s;
-}
-
-async function app(s: EslSim, env: Record<string, string> = {}, more: { dataDir?: string; databaseUrl?: string } = {}): Promise<TestApp> {
-  const a = await startTestApp({ ...more, env: fsEnv(s, env), backend: (settings, log) => createFreeswitchBackend(settings, log, { connectWaitMs: 50 }) });
-  cleanups.push(() => a.close());
-  return a;
-}
+const { sim, app, defer } = freeswitchHarness();
 
 for (const dialect of DIALECTS) {
   describe(`service restart mid-call on ${dialect}`, () => {
@@ -35,12 +18,12 @@ for (const dialect of DIALECTS) {
       s.hold('+15554000001');
       s.hold('+15554000002');
       const dataDir = mkdtempSync(join(tmpdir(), 'faxbot-fs-restart-'));
-      cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+      defer(() => rmSync(dataDir, { recursive: true, force: true }));
       let databaseUrl: string | undefined;
       if (dialect === 'postgres') {
         const pg = await createPgDatabase();
         databaseUrl = pg.url;
-        cleanups.push(() => pg.drop());
+        defer(() => pg.drop());
       }
       const where = { dataDir, ...(databaseUrl ? { databaseUrl } : {}) };
       const first = await app(s, { FREESWITCH_MAX_CHANNELS: '2' }, where);

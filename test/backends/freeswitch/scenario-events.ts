@@ -323,17 +323,24 @@ export const RX_UUIDS = {
   'fs-b/busy': '9e874a0f-2659-4847-b601-d9ce9375a8e2',
 } as const;
 
+/** Every receiving leg that takes the call: created, answered, rxfax started on its file. */
+function rxAnswered(b: ReturnType<typeof rxLeg>, uuid: string): EslEvent[] {
+  return [
+    b.create(),
+    b.execute('answer'),
+    b.answer(),
+    b.executeComplete('answer'),
+    b.execute('rxfax', rxFile(uuid), { variable_fax_filename: rxFile(uuid) }),
+  ];
+}
+
 const RX = {
   // After a success the receiver's dialplan hangs up: rxfaxresult comes before CHANNEL_HANGUP.
   'fs-b/success-audio': () => {
     const uuid = RX_UUIDS['fs-b/success-audio'];
     const b = rxLeg(uuid);
     return [
-      b.create(),
-      b.execute('answer'),
-      b.answer(),
-      b.executeComplete('answer'),
-      b.execute('rxfax', rxFile(uuid), { variable_fax_filename: rxFile(uuid) }),
+      ...rxAnswered(b, uuid),
       b.progress('spandsp::rxfaxnegociateresult', { 'fax-t38-status': 'off', 'fax-remote-station-id': OUR_STATION }),
       b.progress('spandsp::rxfaxpageresult', rxPage(1)),
       b.progress('spandsp::rxfaxpageresult', rxPage(2)),
@@ -350,11 +357,7 @@ const RX = {
     const uuid = RX_UUIDS['fs-b/missing-file'];
     const b = rxLeg(uuid);
     return [
-      b.create(),
-      b.execute('answer'),
-      b.answer(),
-      b.executeComplete('answer'),
-      b.execute('rxfax', rxFile(uuid), { variable_fax_filename: rxFile(uuid) }),
+      ...rxAnswered(b, uuid),
       b.hangup('NORMAL_CLEARING', '200'),
       b.result('spandsp::rxfaxresult', RX_DROPPED_BEFORE_NEGOTIATION),
       b.executeComplete('rxfax'),
@@ -365,11 +368,7 @@ const RX = {
     const uuid = RX_UUIDS['fs-b/local-cancel'];
     const b = rxLeg(uuid);
     return [
-      b.create(),
-      b.execute('answer'),
-      b.answer(),
-      b.executeComplete('answer'),
-      b.execute('rxfax', rxFile(uuid), { variable_fax_filename: rxFile(uuid) }),
+      ...rxAnswered(b, uuid),
       b.progress('spandsp::rxfaxnegociateresult', { 'fax-t38-status': 'off', 'fax-remote-station-id': OUR_STATION }),
       b.hangup('NORMAL_CLEARING', '200'),
       b.result('spandsp::rxfaxresult', RX_DROPPED_AFTER_NEGOTIATION),

@@ -1,7 +1,8 @@
 // Helpers for driving the whole service with FAX_BACKEND=freeswitch against the ESL simulator, through the public API.
 import { callUuidFor } from '../../../src/backends/freeswitch/originate.js';
-import { startTestApp, type TestApp, type TestAppOptions } from '../../helpers/app.js';
-import { parseOriginateArgs, type EslSim, type ParsedOriginate } from '../../sim/esl/index.js';
+import { closeAfterAll, startTestApp, type TestApp, type TestAppOptions } from '../../helpers/app.js';
+import { createFreeswitchBackend } from '../../../src/backends/freeswitch/backend.js';
+import { parseOriginateArgs, startEslSim, type EslSim, type EslSimOptions, type ParsedOriginate } from '../../sim/esl/index.js';
 
 import { PBX_TEST_ENV } from '../../helpers/fax-jobs.js';
 
@@ -50,4 +51,25 @@ export function originates(sim: EslSim, jobId?: string): SeenOriginate[] {
     out.push({ ...p.value, jobUuid: c.headers['Job-UUID'] });
   }
   return out;
+}
+
+/**
+ * For a test file: an ESL simulator and the service on it, both closed after the file's tests. The backend
+ * gives up waiting for the event socket quickly (production waits 2 s before giving an attempt back).
+ */
+export function freeswitchHarness() {
+  const defer = closeAfterAll();
+  return {
+    defer,
+    async sim(opts: EslSimOptions = {}): Promise<EslSim> {
+      const s = await startEslSim({ password: ESL_PASS, ...opts });
+      defer(() => s.close());
+      return s;
+    },
+    async app(s: EslSim, env: Record<string, string> = {}, more: { dataDir?: string; databaseUrl?: string } = {}): Promise<TestApp> {
+      const a = await startTestApp({ ...more, env: fsEnv(s, env), backend: (settings, log) => createFreeswitchBackend(settings, log, { connectWaitMs: 50 }) });
+      defer(() => a.close());
+      return a;
+    },
+  };
 }
