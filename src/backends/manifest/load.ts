@@ -1,6 +1,5 @@
 // Loads and validates manifests: every error names the file and the field path; an invalid manifest is refused whole.
 import { readdirSync, readFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { FAILURE_CLASSES, type FailureClass } from '../types.js';
@@ -274,13 +273,16 @@ export function validateManifest(data: unknown, source: string): Manifest {
 
 /** Reads and validates one manifest file. */
 export async function loadManifestFile(path: string, source: string = path): Promise<Manifest> {
-  let text: string;
+  return parseManifestText(readManifestText(path, source), source);
+}
+
+/** A manifest file's text; a file that cannot be read is a ManifestError naming it. */
+function readManifestText(path: string, source: string = path): string {
   try {
-    text = await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     throw new ManifestError([`${source}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
   }
-  return parseManifestText(text, source);
 }
 
 /** Parses and validates a manifest's text. */
@@ -306,27 +308,8 @@ export interface LoadedManifests {
  * whole; a second manifest with an id already taken is refused too. A missing directory is an error.
  */
 export async function loadManifestDir(dir: string): Promise<LoadedManifests> {
-  const manifests = new Map<string, Manifest>();
-  const errors: string[] = [];
-  let names: string[];
-  try {
-    names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
-  } catch (err) {
-    return { manifests, errors: [`${dir}: cannot read the manifest directory (${(err as NodeJS.ErrnoException).code ?? String(err)})`] };
-  }
-  for (const name of names) {
-    const source = join(dir, name);
-    try {
-      const m = await loadManifestFile(source);
-      const taken = manifests.get(m.json.id);
-      if (taken) errors.push(`${source}: id: "${m.json.id}" is already used by ${taken.source}`);
-      else manifests.set(m.json.id, m);
-    } catch (err) {
-      if (err instanceof ManifestError) errors.push(...err.issues);
-      else throw err;
-    }
-  }
-  return { manifests, errors };
+  // A manifest directory holds a handful of small files: the synchronous loader serves both.
+  return loadManifestDirSync(dir);
 }
 
 /** loadManifestDir without awaiting: the backend is chosen while the service is built, before anything runs. */
@@ -342,13 +325,7 @@ export function loadManifestDirSync(dir: string): LoadedManifests {
   for (const name of names) {
     const source = join(dir, name);
     try {
-      let text: string;
-      try {
-        text = readFileSync(source, 'utf8');
-      } catch (err) {
-        throw new ManifestError([`${source}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
-      }
-      const m = parseManifestText(text, source);
+      const m = parseManifestText(readManifestText(source), source);
       const taken = manifests.get(m.json.id);
       if (taken) errors.push(`${source}: id: "${m.json.id}" is already used by ${taken.source}`);
       else manifests.set(m.json.id, m);
