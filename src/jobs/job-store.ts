@@ -150,38 +150,22 @@ export class JobStore {
     return Number(r.numUpdatedRows) === 1;
   }
 
-  /** The peer accepted the call: record its id on the attempt and the job (unless the attempt already ended). */
-  async markActive(jobId: string, attemptNo: number, providerSid: string, details: Record<string, unknown> | undefined): Promise<void> {
-    await this.tx(async (trx) => {
-      const att = await trx
-        .selectFrom('fax_attempts')
-        .select(['state', 'details'])
-        .where('job_id', '=', jobId)
-        .where('attempt_no', '=', attemptNo)
-        .executeTakeFirst();
-      if (!att) return;
-      await trx
-        .updateTable('fax_attempts')
-        .set({
-          state: att.state === 'ended' ? 'ended' : 'active',
-          provider_sid: providerSid,
-          call_id: providerSid,
-          details: mergeDetails(att.details, details),
-        })
-        .where('job_id', '=', jobId)
-        .where('attempt_no', '=', attemptNo)
-        .execute();
-      await trx
-        .updateTable('fax_jobs')
-        .set({ provider_sid: providerSid, updated_at: iso(new Date()) })
-        .where('id', '=', jobId)
-        .where('attempt_count', '=', attemptNo)
-        .execute();
-    });
+  /** The peer accepted the call: the attempt is active, its id is on the attempt and the job (also if it already ended). */
+  markActive(jobId: string, attemptNo: number, providerSid: string, details: Record<string, unknown> | undefined): Promise<void> {
+    return this.patchAttempt(jobId, attemptNo, { providerSid, details }, true);
   }
 
-  /** Partial news about an attempt: provider id, pages so far, details. */
-  async progress(jobId: string, attemptNo: number, patch: { providerSid?: string; pages?: number; details?: Record<string, unknown> }): Promise<void> {
+  /** Partial news about an attempt still going: provider id, pages so far, details. */
+  progress(jobId: string, attemptNo: number, patch: { providerSid?: string; pages?: number; details?: Record<string, unknown> }): Promise<void> {
+    return this.patchAttempt(jobId, attemptNo, patch, false);
+  }
+
+  private async patchAttempt(
+    jobId: string,
+    attemptNo: number,
+    patch: { providerSid?: string; pages?: number; details?: Record<string, unknown> | undefined },
+    accepted: boolean,
+  ): Promise<void> {
     await this.tx(async (trx) => {
       const att = await trx
         .selectFrom('fax_attempts')
@@ -189,10 +173,12 @@ export class JobStore {
         .where('job_id', '=', jobId)
         .where('attempt_no', '=', attemptNo)
         .executeTakeFirst();
-      if (!att || att.state === 'ended') return;
+      // Late news of an ended attempt changes nothing, except the acceptance (the provider id must be kept).
+      if (!att || (att.state === 'ended' && !accepted)) return;
       await trx
         .updateTable('fax_attempts')
         .set({
+          ...(accepted ? { state: att.state === 'ended' ? ('ended' as const) : ('active' as const) } : {}),
           ...(patch.providerSid !== undefined ? { provider_sid: patch.providerSid, call_id: patch.providerSid } : {}),
           ...(patch.pages !== undefined ? { pages: patch.pages } : {}),
           details: mergeDetails(att.details, patch.details),
@@ -200,15 +186,14 @@ export class JobStore {
         .where('job_id', '=', jobId)
         .where('attempt_no', '=', attemptNo)
         .execute();
-      if (patch.providerSid !== undefined) {
-        await trx
-          .updateTable('fax_jobs')
-          .set({ provider_sid: patch.providerSid, updated_at: iso(new Date()) })
-          .where('id', '=', jobId)
-          .where('attempt_count', '=', attemptNo)
-          .where('status', '=', 'in_progress')
-          .execute();
-      }
+      if (patch.providerSid === undefined) return;
+      let job = trx
+        .updateTable('fax_jobs')
+        .set({ provider_sid: patch.providerSid, updated_at: iso(new Date()) })
+        .where('id', '=', jobId)
+        .where('attempt_count', '=', attemptNo);
+      if (!accepted) job = job.where('status', '=', 'in_progress');
+      await job.execute();
     });
   }
 
